@@ -7,17 +7,27 @@ namespace BgpStream.Bgp;
 /// (what bgpdump and most collectors print): IPv6 compresses the first longest run of two or more
 /// zero groups, and "::a.b.c.d" / "::ffff:a.b.c.d" print their embedded IPv4 address.
 /// </summary>
+/// <summary>How IPv6 addresses are written.</summary>
+public enum Ipv6TextStyle : byte
+{
+    /// <summary>RFC 5952 as glibc inet_ntop writes it.</summary>
+    Rfc5952,
+    /// <summary>bgpdump's writer, for byte-identical bgpdump output.</summary>
+    Bgpdump,
+}
+
 public static class IpText
 {
     public const int MaxAddressLength = 45;
     public const int MaxPrefixLength = MaxAddressLength + 4;
 
-    public static int FormatAddress(in IpAddressValue address, Span<byte> destination) =>
-        address.IsIPv4 ? FormatIPv4(address.IPv4, destination) : FormatIPv6(address.Value, destination);
+    public static int FormatAddress(in IpAddressValue address, Span<byte> destination, Ipv6TextStyle style = Ipv6TextStyle.Rfc5952) =>
+        address.IsIPv4 ? FormatIPv4(address.IPv4, destination)
+        : style == Ipv6TextStyle.Bgpdump ? FormatIPv6Bgpdump(address.Value, destination) : FormatIPv6(address.Value, destination);
 
-    public static int FormatPrefix(in IpPrefix prefix, Span<byte> destination)
+    public static int FormatPrefix(in IpPrefix prefix, Span<byte> destination, Ipv6TextStyle style = Ipv6TextStyle.Rfc5952)
     {
-        int n = FormatAddress(prefix.Address, destination);
+        int n = FormatAddress(prefix.Address, destination, style);
         destination[n++] = (byte)'/';
         Utf8Formatter.TryFormat(prefix.Length, destination[n..], out int w);
         return n + w;
@@ -93,6 +103,55 @@ public static class IpText
             n += WriteHex(words[i], destination[n..]);
         }
         if (bestBase != -1 && bestBase + bestLen == 8) destination[n++] = (byte)':';
+        return n;
+    }
+
+    /// <summary>
+    /// bgpdump's own IPv6 text (its util fmt_ipv6): IPv4-mapped and IPv4-compatible addresses
+    /// print as "::ffff:a.b.c.d" / "::a.b.c.d", and the first longest run of zero groups is
+    /// compressed even when it is a single group (unlike RFC 5952 §4.2.2).
+    /// </summary>
+    public static int FormatIPv6Bgpdump(UInt128 address, Span<byte> destination)
+    {
+        UInt128 high96 = address >> 32;
+        uint low = (uint)address;
+        bool mapped = high96 == 0xFFFF;
+        bool compat = high96 == 0 && low > 1;
+        if (mapped || compat)
+        {
+            int m = 0;
+            destination[m++] = (byte)':';
+            destination[m++] = (byte)':';
+            if (mapped)
+            {
+                "ffff:"u8.CopyTo(destination[m..]);
+                m += 5;
+            }
+            return m + FormatIPv4(low, destination[m..]);
+        }
+
+        Span<ushort> words = stackalloc ushort[8];
+        for (int i = 0; i < 8; i++) words[i] = (ushort)(address >> (112 - 16 * i));
+        int bestBase = -1, bestLen = 0;
+        for (int i = 0; i < 8; i++)
+        {
+            int run = 0;
+            while (i + run < 8 && words[i + run] == 0) run++;
+            if (run > bestLen) { bestBase = i; bestLen = run; }
+        }
+        int n = 0;
+        for (int i = 0; i < 8; i++)
+        {
+            if (i == bestBase)
+            {
+                if (i == 0) destination[n++] = (byte)':';
+                destination[n++] = (byte)':';
+                i += bestLen - 1;
+                continue;
+            }
+            n += WriteHex(words[i], destination[n..]);
+            if (i != 7) destination[n++] = (byte)':';
+        }
         return n;
     }
 

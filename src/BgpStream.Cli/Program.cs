@@ -1,1 +1,6 @@
-﻿Console.WriteLine("Hello, World!");
+using System.CommandLine;
+using BgpStream.Cli;
+
+var root = new RootCommand("BgpStream: BGP route collector and BGP/MRT stream processor.");
+root.Subcommands.Add(DumpCommand.Create());
+return root.Parse(args).Invoke();

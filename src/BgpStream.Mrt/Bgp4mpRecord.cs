@@ -70,6 +70,13 @@ public readonly ref struct Bgp4mpRecord
         }
     }
 
+    private static bool IsZebraShortForm(bool stateChange, ReadOnlySpan<byte> body)
+    {
+        if (stateChange) return body.Length == 8;
+        // A BGP marker where the interface index would be.
+        return body.Length >= 4 + BgpConstants.HeaderLength && body.Slice(4, 16).IndexOfAnyExcept((byte)0xFF) < 0;
+    }
+
     /// <summary>Decodes the fixed part of a BGP4MP body. False, with a message, if it is cut short.</summary>
     public static bool TryParse(ushort subtype, ReadOnlySpan<byte> body, out Bgp4mpRecord record, out string? error)
     {
@@ -94,6 +101,16 @@ public readonly ref struct Bgp4mpRecord
         uint peerAs = as4 ? BinaryPrimitives.ReadUInt32BigEndian(body) : BinaryPrimitives.ReadUInt16BigEndian(body);
         uint localAs = as4 ? BinaryPrimitives.ReadUInt32BigEndian(body[4..]) : BinaryPrimitives.ReadUInt16BigEndian(body[2..]);
         int p = 2 * asSize;
+        if (!as4 && IsZebraShortForm(stateChange, body))
+        {
+            // Zebra (2000) wrote records without interface, AFI and addresses: peer AS, local AS,
+            // then the states or the BGP message. bgpdump reads them the same way.
+            record = stateChange
+                ? new Bgp4mpRecord(st, peerAs, localAs, 0, Afi.IPv4, IpAddressValue.FromIPv4(0), IpAddressValue.FromIPv4(0), default,
+                    BinaryPrimitives.ReadUInt16BigEndian(body[4..]), BinaryPrimitives.ReadUInt16BigEndian(body[6..]), 4)
+                : new Bgp4mpRecord(st, peerAs, localAs, 0, Afi.IPv4, IpAddressValue.FromIPv4(0), IpAddressValue.FromIPv4(0), body[4..], 0, 0, 4);
+            return true;
+        }
         ushort ifIndex = BinaryPrimitives.ReadUInt16BigEndian(body[p..]);
         var afi = (Afi)BinaryPrimitives.ReadUInt16BigEndian(body[(p + 2)..]);
         p += 4;

@@ -14,6 +14,7 @@ public sealed class MrtReader : IDisposable
     // under-declare by a few bytes), and how far we scan for a header after garbage.
     private const int LengthSlack = 64;
     private const int MaxResyncScan = 64 * 1024 * 1024;
+    private const int ChainSlack = 8;
 
     private readonly Stream _stream;
     private readonly bool _leaveOpen;
@@ -164,14 +165,19 @@ public sealed class MrtReader : IDisposable
     // Within a day of the last good record: collectors write files minutes to hours long.
     private bool TimestampNear(uint ts) => !_haveTimestamp || Math.Abs((long)ts - _lastTimestamp) <= 86_400;
 
-    // A candidate header is believed if the record after it also has a plausible header (or the input ends exactly).
+    // A candidate header is believed if the record after it also has a plausible header (or the
+    // input ends), allowing the same few bytes of under-declared length as the record itself.
     private bool ChainValid(int relative)
     {
         uint length = BinaryPrimitives.ReadUInt32BigEndian(_buffer.AsSpan(_start + relative + 8));
         long next = relative + MrtConstants.HeaderLength + (long)length;
-        if (next + MrtConstants.HeaderLength > MrtConstants.MaxRecordLength * 2L) return false;
-        if (!Ensure((int)next + MrtConstants.HeaderLength)) return _end - _start == next;
-        return HeaderAt((int)next, out var ts) && TimestampNear(ts);
+        if (next + MrtConstants.HeaderLength + ChainSlack > MrtConstants.MaxRecordLength * 2L) return false;
+        for (int k = 0; k <= ChainSlack; k++)
+        {
+            if (!Ensure((int)next + k + MrtConstants.HeaderLength)) return _end - _start <= next + k;
+            if (HeaderAt((int)next + k, out var ts) && TimestampNear(ts)) return true;
+        }
+        return false;
     }
 
     private bool Resynchronise()

@@ -41,6 +41,7 @@ public ref struct PathAttributeSet
     public int Count;
     /// <summary>The strongest RFC 7606 error found (None when the attributes are well formed).</summary>
     public BgpError Error;
+    private bool _keepMalformed;
 
     public readonly bool Has(PathAttributeType type) => Has((byte)type);
 
@@ -109,10 +110,12 @@ public ref struct PathAttributeSet
     /// <param name="hasNlri">Whether the UPDATE carries NLRI in its own field (NEXT_HOP becomes mandatory).</param>
     /// <param name="ribEntry">The attributes come from an MRT RIB entry (RFC 6396 §4.3.4): the
     /// abbreviated MP_REACH_NLRI form is accepted and mandatory attributes are not required.</param>
+    /// <param name="keepMalformed">Report errors but keep malformed values instead of discarding
+    /// them: for tools that show what was on the wire (bgpdump compatibility), never for routing.</param>
     public static PathAttributeSet Parse(ReadOnlySpan<byte> attributes, scoped in BgpDecodeContext context, int baseOffset = 0,
-        bool hasNlri = false, bool ribEntry = false)
+        bool hasNlri = false, bool ribEntry = false, bool keepMalformed = false)
     {
-        var set = new PathAttributeSet();
+        var set = new PathAttributeSet { _keepMalformed = keepMalformed };
         var reader = new PathAttributeReader(attributes, baseOffset);
         BgpError framing;
         while (reader.TryRead(out var attr, out framing))
@@ -270,6 +273,7 @@ public ref struct PathAttributeSet
     {
         if (attr.IsOptional == optional && attr.IsTransitive == transitive) return true;
         Report(BgpError.Update(BgpErrorKind.AttributeFlagsError, action, 4, attr.Offset, attr.TypeCode));
+        if (_keepMalformed) return true;
         Unmark(attr.TypeCode);
         return false;
     }
@@ -281,6 +285,7 @@ public ref struct PathAttributeSet
     {
         if (ok) return true;
         Report(BgpError.Update(kind, action, subcode, attr.Offset, attr.TypeCode));
+        if (_keepMalformed) return true;
         Unmark(attr.TypeCode);
         return false;
     }

@@ -75,6 +75,8 @@ public ref struct NlriReader
 
     public Afi Afi => _afi;
     public Safi Safi => _safi;
+    /// <summary>Entries carry RFC 7911 Path Identifiers.</summary>
+    public bool AddPath => _addPath;
     public bool AtEnd => _pos >= _data.Length;
     /// <summary>Bytes consumed so far.</summary>
     public int Position => _pos;

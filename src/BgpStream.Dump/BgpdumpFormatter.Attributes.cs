@@ -1,0 +1,141 @@
+using BgpStream.Bgp;
+
+namespace BgpStream.Dump;
+
+public sealed partial class BgpdumpFormatter
+{
+    /// <summary>
+    /// The fields after the prefix: "aspath|origin|nexthop|localpref|med|communities|AG|aggregator|".
+    /// </summary>
+    /// <param name="tail">Where the text goes.</param>
+    /// <param name="attrs">The route's attributes.</param>
+    /// <param name="asSize">AS size of AS_PATH and AGGREGATOR (2 means AS4_PATH reconciliation applies).</param>
+    /// <param name="nextHop">The next hop to print; default when there is none.</param>
+    /// <param name="communities">Whether the line has a communities field (the deprecated BGP type has none).</param>
+    private static void BuildTail(TextBuffer tail, in PathAttributeSet attrs, int asSize, in IpAddressValue nextHop, bool communities = true)
+    {
+        tail.Clear();
+        AppendAsPath(tail, attrs, asSize);
+        tail.Append((byte)'|');
+        // bgpdump starts from ORIGIN INCOMPLETE and NEXT_HOP 255.255.255.255 (INADDR_NONE) and
+        // prints those when the attributes are absent.
+        attrs.TryGetOrigin(out var origin);
+        tail.Append(!attrs.Has(PathAttributeType.Origin) ? "INCOMPLETE"u8
+            : origin switch { Origin.Igp => "IGP"u8, Origin.Egp => "EGP"u8, _ => "INCOMPLETE"u8 });
+        tail.Append((byte)'|');
+        if (nextHop.Family == default) tail.AppendIPv4(uint.MaxValue);
+        else tail.Append(nextHop);
+        tail.Append((byte)'|');
+        tail.Append(attrs.TryGetLocalPref(out var lp) ? lp : 0u);
+        tail.Append((byte)'|');
+        tail.Append(attrs.TryGetMultiExitDisc(out var med) ? med : 0u);
+        tail.Append((byte)'|');
+        if (communities)
+        {
+            AppendCommunities(tail, attrs.Communities);
+            tail.Append((byte)'|');
+        }
+        tail.Append(attrs.AtomicAggregate ? "AG"u8 : "NAG"u8);
+        tail.Append((byte)'|');
+        AppendAggregator(tail, attrs, asSize);
+        tail.Append((byte)'|');
+    }
+
+    private static void AppendCommunities(TextBuffer tail, ReadOnlySpan<byte> communities)
+    {
+        int count = AttributeValues.CommunityCount(communities);
+        for (int i = 0; i < count; i++)
+        {
+            if (i > 0) tail.Append((byte)' ');
+            uint c = AttributeValues.Community(communities, i);
+            // RFC 1997 well-known communities print by name, as in zebra's community_str.
+            switch (c)
+            {
+                case 0xFFFFFF01: tail.Append("no-export"u8); continue;
+                case 0xFFFFFF02: tail.Append("no-advertise"u8); continue;
+                case 0xFFFFFF03: tail.Append("local-AS"u8); continue;
+            }
+            tail.Append(c >> 16);
+            tail.Append((byte)':');
+            tail.Append(c & 0xFFFF);
+        }
+    }
+
+    private static void AppendAggregator(TextBuffer tail, in PathAttributeSet attrs, int asSize)
+    {
+        if (!attrs.TryGetAggregator(out var agg)) return;
+        // RFC 6793 §4.2.3: from a 2-octet speaker, AS4_AGGREGATOR replaces an AGGREGATOR holding AS_TRANS.
+        if (asSize == 2 && agg.Asn == BgpConstants.AsTrans && attrs.TryGetAs4Aggregator(out var agg4)) agg = agg4;
+        tail.Append(agg.Asn);
+        tail.Append((byte)' ');
+        tail.AppendIPv4(agg.Address);
+    }
+
+    private static void AppendAsPath(TextBuffer tail, in PathAttributeSet attrs, int asSize)
+    {
+        var path = attrs.AsPath;
+        var as4 = attrs.As4Path;
+        if (asSize == 2 && !as4.IsEmpty)
+        {
+            // RFC 6793 §4.2.3: leading AS_PATH hops that AS4_PATH lacks, then AS4_PATH; AS4_PATH is
+            // ignored when it is longer than AS_PATH.
+            int pathCount = AsPathReader.PathLength(path, 2);
+            int as4Count = AsPathReader.PathLength(as4, 4);
+            if (as4Count <= pathCount)
+            {
+                int keep = pathCount - as4Count;
+                bool any = AppendSegments(tail, path, 2, keep, first: true);
+                AppendSegments(tail, as4, 4, int.MaxValue, first: !any);
+                return;
+            }
+        }
+        AppendSegments(tail, path, asSize, int.MaxValue, first: true);
+    }
+
+    /// <summary>Writes up to <paramref name="limit"/> path hops; returns whether anything was written.</summary>
+    private static bool AppendSegments(TextBuffer tail, ReadOnlySpan<byte> path, int asSize, int limit, bool first)
+    {
+        var reader = new AsPathReader(path, asSize);
+        bool wrote = false;
+        int hops = 0;
+        while (hops < limit && reader.TryRead(out var seg))
+        {
+            if (!first || wrote) tail.Append((byte)' ');
+            wrote = true;
+            switch (seg.Type)
+            {
+                case AsPathSegmentType.AsSet:
+                    tail.Append((byte)'{');
+                    AppendAsns(tail, seg, (byte)',', seg.Count);
+                    tail.Append((byte)'}');
+                    hops++;
+                    break;
+                case AsPathSegmentType.AsConfedSequence:
+                    tail.Append((byte)'(');
+                    AppendAsns(tail, seg, (byte)' ', seg.Count);
+                    tail.Append((byte)')');
+                    break;
+                case AsPathSegmentType.AsConfedSet:
+                    tail.Append((byte)'[');
+                    AppendAsns(tail, seg, (byte)',', seg.Count);
+                    tail.Append((byte)']');
+                    break;
+                default:
+                    int n = Math.Min(seg.Count, limit - hops);
+                    AppendAsns(tail, seg, (byte)' ', n);
+                    hops += n;
+                    break;
+            }
+        }
+        return wrote;
+    }
+
+    private static void AppendAsns(TextBuffer tail, in AsPathSegment seg, byte separator, int count)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            if (i > 0) tail.Append(separator);
+            tail.Append(seg[i]);
+        }
+    }
+}
