@@ -1,22 +1,17 @@
 using System.CommandLine;
 using BgpStream.Dump;
-using BgpStream.Mrt;
 
 namespace BgpStream.Cli;
 
 /// <summary><c>bgpstream dump [-m] FILE...</c>: bgpdump-compatible text output of MRT files.</summary>
 internal static class DumpCommand
 {
-    public const int ExitOk = 0;
-    public const int ExitDataErrors = 1;
-    public const int ExitCannotOpen = 2;
-
     public static Command Create()
     {
         var files = new Argument<string[]>("FILE")
         {
-            Description = "MRT files: plain, .gz or .bz2 (detected by content); '-' reads standard input.",
-            Arity = ArgumentArity.OneOrMore,
+            Description = "MRT files: plain, gzip or bzip2 (detected by content); '-' or none reads standard input.",
+            Arity = ArgumentArity.ZeroOrMore,
         };
         var oneLine = new Option<bool>("-m")
         {
@@ -27,43 +22,11 @@ internal static class DumpCommand
         {
             files, oneLine,
         };
-        command.SetAction(result => Run(result.GetValue(files)!, Console.OpenStandardOutput(), Console.Error));
-        return command;
-    }
-
-    public static int Run(IReadOnlyList<string> files, Stream stdout, TextWriter stderr)
-    {
-        int exit = ExitOk;
-        using var output = new Utf8Output(stdout);
-        foreach (var file in files)
+        command.SetAction(result =>
         {
-            MrtReader reader;
-            try
-            {
-                reader = MrtReader.Open(file);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                output.Flush();
-                stderr.WriteLine($"bgpstream dump: {file}: cannot open: {e.Message}");
-                exit = ExitCannotOpen;
-                continue;
-            }
-            using (reader)
-            {
-                reader.Diagnostic = d =>
-                {
-                    output.Flush(); // keep stdout and stderr in order for a reader of both
-                    stderr.WriteLine($"bgpstream dump: {d}");
-                };
-                var formatter = new BgpdumpFormatter(output)
-                {
-                    RecordError = (offset, message) => reader.Report(offset, MrtDiagnosticKind.RecordDecodeError, message),
-                };
-                while (reader.TryRead(out var record)) formatter.Format(record);
-                if (reader.DiagnosticCount > 0 && exit == ExitOk) exit = ExitDataErrors;
-            }
-        }
-        return exit;
+            var paths = result.GetValue(files) is { Length: > 0 } given ? given : ["-"];
+            return DumpRunner.Run(paths, Console.OpenStandardOutput(), Console.Error);
+        });
+        return command;
     }
 }

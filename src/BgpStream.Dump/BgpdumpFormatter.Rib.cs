@@ -19,7 +19,10 @@ public sealed partial class BgpdumpFormatter
             Error(record, error!);
             return;
         }
-        if (!rib.HasPrefix || !IsPrinted(rib.Afi, rib.Safi)) return;
+        // bgpdump prints only the unicast RIB subtypes; we also print multicast RIBs and the IP VPN
+        // entries of RIB_GENERIC (as "RD:prefix"), which it drops (docs/bgpdump-format.md).
+        bool vpn = rib.Safi is Safi.MplsVpn or Safi.MulticastVpn && rib.Afi is Afi.IPv4 or Afi.IPv6;
+        if (!rib.HasPrefix || !(IsPrinted(rib.Afi, rib.Safi) || vpn)) return;
         if (_peerIndex is null)
         {
             Error(record, "RIB record before any PEER_INDEX_TABLE");
@@ -42,6 +45,7 @@ public sealed partial class BgpdumpFormatter
             else if (MpReachNlri.TryParseRibEntry(attrs.MpReach, rib.Afi, rib.Safi, out var reach))
                 MpReachNlri.TryGetNextHop(reach.NextHop, out nextHop, out _);
             BuildHead(_head, kind, record, (byte)'B', peer.Address, peer.Asn);
+            if (vpn) _head.AppendRouteDistinguisher(rib.RouteDistinguisher);
             BuildTail(_tail, attrs, 4, nextHop);
             WriteLine(_head.Span, rib.Prefix, rib.IsAddPath ? entry.PathId : null, _tail.Span);
         }

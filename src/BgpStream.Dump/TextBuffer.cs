@@ -58,6 +58,15 @@ internal sealed class TextBuffer
         Length += IpText.FormatPrefix(prefix, Room(IpText.MaxPrefixLength), Ipv6TextStyle.Bgpdump);
     }
 
+    /// <summary>Appends "rd:" (RFC 4364 text form and a separator), when the slice is a Route Distinguisher.</summary>
+    public void AppendRouteDistinguisher(ReadOnlySpan<byte> rd)
+    {
+        int n = RouteDistinguisher.Format(rd, Room(RouteDistinguisher.MaxTextLength + 1));
+        if (n == 0) return;
+        Length += n;
+        Append((byte)':');
+    }
+
     /// <summary>Appends "seconds" or, with microseconds, "seconds.micros" (6 digits).</summary>
     public void AppendTimestamp(uint seconds, uint micros, bool extended)
     {

@@ -87,8 +87,9 @@ public ref struct RibRecord
     private readonly int _entriesOffset;
 
     private RibRecord(TableDumpV2Subtype subtype, uint sequence, Afi afi, Safi safi, ReadOnlySpan<byte> nlri, IpPrefix prefix,
-        bool hasPrefix, int entryCount, ReadOnlySpan<byte> entries, int entriesOffset)
+        bool hasPrefix, ReadOnlySpan<byte> routeDistinguisher, int entryCount, ReadOnlySpan<byte> entries, int entriesOffset)
     {
+        RouteDistinguisher = routeDistinguisher;
         Subtype = subtype;
         Sequence = sequence;
         Afi = afi;
@@ -112,6 +113,8 @@ public ref struct RibRecord
     /// <summary>The prefix, for IP families.</summary>
     public IpPrefix Prefix { get; }
     public bool HasPrefix { get; }
+    /// <summary>RFC 4364 Route Distinguisher of VPN prefixes (RIB_GENERIC), else empty.</summary>
+    public ReadOnlySpan<byte> RouteDistinguisher { get; }
     public int EntryCount { get; }
     public bool IsAddPath => Subtype >= TableDumpV2Subtype.RibIPv4UnicastAddPath;
 
@@ -158,7 +161,7 @@ public ref struct RibRecord
         if (body.Length < p + 2) { error = "RIB record shorter than its entry count"; return false; }
         int count = BinaryPrimitives.ReadUInt16BigEndian(body[p..]);
         p += 2;
-        record = new RibRecord(st, seq, afi, safi, nlriBytes, prefix, hasPrefix, count, body[p..], p);
+        record = new RibRecord(st, seq, afi, safi, nlriBytes, prefix, hasPrefix, nlri.RouteDistinguisher, count, body[p..], p);
         return true;
     }
 
