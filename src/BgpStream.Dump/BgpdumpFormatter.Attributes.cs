@@ -11,7 +11,8 @@ public sealed partial class BgpdumpFormatter
     /// <param name="attrs">The route's attributes.</param>
     /// <param name="asSize">AS size of AS_PATH and AGGREGATOR (2 means AS4_PATH reconciliation applies).</param>
     /// <param name="nextHop">The next hop to print; default when there is none.</param>
-    /// <param name="communities">Whether the line has a communities field (the deprecated BGP type has none).</param>
+    /// <param name="communities">Whether the line has a communities field. bgpdump's lines of the
+    /// deprecated BGP type have none: their communities follow the MED digits with no separator.</param>
     private static void BuildTail(TextBuffer tail, in PathAttributeSet attrs, int asSize, in IpAddressValue nextHop, bool communities = true)
     {
         tail.Clear();
@@ -29,12 +30,9 @@ public sealed partial class BgpdumpFormatter
         tail.Append(attrs.TryGetLocalPref(out var lp) ? lp : 0u);
         tail.Append((byte)'|');
         tail.Append(attrs.TryGetMultiExitDisc(out var med) ? med : 0u);
+        if (communities) tail.Append((byte)'|');
+        AppendCommunities(tail, attrs.Communities);
         tail.Append((byte)'|');
-        if (communities)
-        {
-            AppendCommunities(tail, attrs.Communities);
-            tail.Append((byte)'|');
-        }
         tail.Append(attrs.AtomicAggregate ? "AG"u8 : "NAG"u8);
         tail.Append((byte)'|');
         AppendAggregator(tail, attrs, asSize);
