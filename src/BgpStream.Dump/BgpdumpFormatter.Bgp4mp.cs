@@ -31,7 +31,9 @@ public sealed partial class BgpdumpFormatter
             Error(record, $"BGP message declares {header.Length} bytes, record holds {msg.Length}");
             return;
         }
-        var apKind = record.Type == MrtType.Bgp4mpEt ? "BGP4MP_ET_AP"u8 : "BGP4MP_AP"u8;
+        bool et = record.Type == MrtType.Bgp4mpEt;
+        if (rec.IsLocal && !rec.HasAddPath) kind = et ? "BGP4MP_ET_LOCAL"u8 : "BGP4MP_LOCAL"u8;
+        var apKind = et ? "BGP4MP_ET_AP"u8 : "BGP4MP_AP"u8;
         FormatUpdate(record, msg[BgpConstants.HeaderLength..header.Length], ctx, kind, apKind, rec.PeerAddress, rec.PeerAs);
     }
 
