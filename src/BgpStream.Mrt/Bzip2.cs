@@ -9,8 +9,12 @@ namespace BgpStream.Mrt;
 /// </summary>
 public static class Bzip2
 {
+    /// <summary>Whether <see cref="OpenDecompressor"/> already decodes on other threads.</summary>
+    public static bool DecodesInParallel => NativeBzip2Stream.IsAvailable && Environment.ProcessorCount > 1;
+
     public static Stream OpenDecompressor(Stream compressed)
     {
+        if (DecodesInParallel) return new ParallelBzip2Stream(compressed);
         if (NativeBzip2Stream.IsAvailable) return new NativeBzip2Stream(compressed);
         return new ICSharpCode.SharpZipLib.BZip2.BZip2InputStream(compressed) { IsStreamOwner = true };
     }

@@ -25,7 +25,10 @@ public static class MrtInput
         if (magic.Length >= 2 && magic[0] == 0x1f && magic[1] == 0x8b)
             decoded = new GZipStream(peek, CompressionMode.Decompress); // reads concatenated members too
         else if (magic.Length >= 3 && magic[0] == (byte)'B' && magic[1] == (byte)'Z' && magic[2] == (byte)'h')
+        {
             decoded = Bzip2.OpenDecompressor(peek);
+            if (Bzip2.DecodesInParallel) return decoded;
+        }
         else
             return peek;
         return readAhead ? new ReadAheadStream(decoded) : decoded;
