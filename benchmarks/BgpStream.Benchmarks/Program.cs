@@ -1,1 +1,17 @@
-﻿Console.WriteLine("Hello, World!");
+using BenchmarkDotNet.Running;
+using BgpStream.Benchmarks;
+using BgpStream.Benchmarks.Profiling;
+
+// dotnet run -c Release --project benchmarks/BgpStream.Benchmarks -- --filter '*'   BenchmarkDotNet suite
+// dotnet run -c Release --project benchmarks/BgpStream.Benchmarks -- profile [file…]  time breakdown per stage
+// dotnet run -c Release --project benchmarks/BgpStream.Benchmarks -- allocations      0 B check of the codec benchmarks
+switch (args.FirstOrDefault())
+{
+    case "profile":
+        return Breakdown.Run(args[1..]);
+    case "allocations":
+        return AllocationCheck.Run();
+    default:
+        BenchmarkSwitcher.FromAssembly(typeof(RecommendedConfig).Assembly).Run(args, RecommendedConfig.Create());
+        return 0;
+}
