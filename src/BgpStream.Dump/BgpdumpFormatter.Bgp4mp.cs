@@ -49,6 +49,11 @@ public sealed partial class BgpdumpFormatter
         }
         var attrs = PathAttributeSet.Parse(update.PathAttributes, ctx, update.AttributesOffset, hasNlri: !update.Nlri.IsEmpty,
             keepMalformed: true);
+        if (!SessionContextTracker.NlriWellFormed(update, attrs))
+        {
+            var inferred = _sessions.InferAddPath(update, attrs, ctx);
+            if (!inferred.Equals(ctx)) UpdateMessage.TryParse(body, inferred, out update, out _);
+        }
 
         // Withdrawals first: the UPDATE's own field, then MP_UNREACH_NLRI.
         bool haveUnreach = attrs.TryGetMpUnreach(out var unreach) && IsPrinted(unreach.Afi, unreach.Safi);

@@ -6,8 +6,7 @@ namespace BgpStream.Mrt;
 /// Chooses the decode context for BGP4MP messages whose subtype does not say everything. Plain
 /// MESSAGE / MESSAGE_AS4 records may carry ADD-PATH NLRI when the session negotiated it (BIRD
 /// writes them so): RFC 8050 §3 says the decoder must then know the capabilities. We learn them
-/// from the peer's OPEN in the same stream, and fall back to whichever reading parses when no
-/// OPEN was seen.
+/// from the peer's OPEN in the same stream, and, without an OPEN, from which reading parses.
 /// </summary>
 public sealed class SessionContextTracker
 {
@@ -44,16 +43,48 @@ public sealed class SessionContextTracker
         }
         if (type != BgpMessageType.Update || record.IsLocal) return ctx;
 
+        // Only sessions whose OPEN offered ADD-PATH pay for the per-family decision here; for the
+        // rest, consumers call InferAddPath when the plain reading turns out malformed.
+        if (!_addPathSend.TryGetValue(key, out var announced)) return ctx;
         var body = message[BgpConstants.HeaderLength..];
         if (!UpdateMessage.TryParse(body, ctx, out var update, out _)) return ctx;
-        _addPathSend.TryGetValue(key, out var announced);
-        var attrs = update.ParseAttributes();
+        var result = Decide(update, update.ParseAttributes(), ctx, announced);
+        if (result.AnyAddPath) InferredAddPathMessages++;
+        return result;
+    }
+
+    /// <summary>
+    /// For an UPDATE whose NLRI do not parse with <paramref name="ctx"/>: the context with ADD-PATH
+    /// for each family whose field parses only with Path Identifiers (RFC 8050 §3's ambiguity).
+    /// </summary>
+    public BgpDecodeContext InferAddPath(in UpdateMessage update, in PathAttributeSet attributes, BgpDecodeContext ctx)
+    {
+        var result = Decide(update, attributes, ctx, default);
+        if (!result.Equals(ctx)) InferredAddPathMessages++;
+        return result;
+    }
+
+    /// <summary>Whether every NLRI field of the UPDATE parses with its context.</summary>
+    public static bool NlriWellFormed(in UpdateMessage update, in PathAttributeSet attributes)
+    {
+        var ctx = update.Context;
+        if (NlriReader.Count(update.WithdrawnRoutes, Afi.IPv4, Safi.Unicast, ctx.HasAddPath(Afi.IPv4, Safi.Unicast), out _) < 0) return false;
+        if (NlriReader.Count(update.Nlri, Afi.IPv4, Safi.Unicast, ctx.HasAddPath(Afi.IPv4, Safi.Unicast), out _) < 0) return false;
+        if (attributes.TryGetMpReach(out var reach) && NlriReader.Count(reach.Nlri, reach.Afi, reach.Safi, ctx.HasAddPath(reach.Afi, reach.Safi), out _) < 0)
+            return false;
+        if (attributes.TryGetMpUnreach(out var unreach)
+            && NlriReader.Count(unreach.Withdrawn, unreach.Afi, unreach.Safi, ctx.HasAddPath(unreach.Afi, unreach.Safi), out _) < 0)
+            return false;
+        return true;
+    }
+
+    private static BgpDecodeContext Decide(in UpdateMessage update, in PathAttributeSet attrs, BgpDecodeContext ctx, FamilySet announced)
+    {
         var result = ctx;
         result = Decide(result, update.WithdrawnRoutes, Afi.IPv4, Safi.Unicast, announced);
         result = Decide(result, update.Nlri, Afi.IPv4, Safi.Unicast, announced);
         if (attrs.TryGetMpReach(out var reach)) result = Decide(result, reach.Nlri, reach.Afi, reach.Safi, announced);
         if (attrs.TryGetMpUnreach(out var unreach)) result = Decide(result, unreach.Withdrawn, unreach.Afi, unreach.Safi, announced);
-        if (result.AnyAddPath) InferredAddPathMessages++;
         return result;
     }
 

@@ -34,7 +34,7 @@ public readonly ref struct UpdateMessage
     public bool IsEndOfRib => WithdrawnRoutes.IsEmpty && PathAttributes.IsEmpty && Nlri.IsEmpty;
 
     /// <summary>Parses the body of an UPDATE (the bytes after the 19-byte header).</summary>
-    public static bool TryParse(ReadOnlySpan<byte> body, in BgpDecodeContext context, out UpdateMessage update, out BgpError error,
+    public static bool TryParse(ReadOnlySpan<byte> body, scoped in BgpDecodeContext context, out UpdateMessage update, out BgpError error,
         int bodyOffset = BgpConstants.HeaderLength)
     {
         update = default;
@@ -64,10 +64,11 @@ public readonly ref struct UpdateMessage
     }
 
     /// <summary>Parses a whole message including its header.</summary>
-    public static bool TryParseMessage(ReadOnlySpan<byte> message, in BgpDecodeContext context, out UpdateMessage update, out BgpError error)
+    public static bool TryParseMessage(ReadOnlySpan<byte> message, scoped in BgpDecodeContext context, out UpdateMessage update, out BgpError error)
     {
         update = default;
         if (!BgpMessageHeader.TryParse(message, context.MaxMessageLength, out var header, out error)) return false;
+        if (header.Length > message.Length) { error = BgpError.Truncated(message.Length); return false; }
         if (header.Type != BgpMessageType.Update)
         {
             error = new BgpError(BgpErrorKind.BadMessageType, ErrorAction.SessionReset, NotificationCodes.MessageHeaderError, 3, 18);
