@@ -59,7 +59,7 @@ public sealed partial class BgpdumpFormatter
         bool haveUnreach = attrs.TryGetMpUnreach(out var unreach) && IsPrinted(unreach.Afi, unreach.Safi);
         if (!update.WithdrawnRoutes.IsEmpty || haveUnreach)
         {
-            var w = new Line(kind, addPathKind, record, (byte)'W', peer, peerAs);
+            var w = new Line(kind, addPathKind, record, "W"u8, peer, peerAs);
             WritePrefixes(record, update.ReadWithdrawn(), w, default);
             if (haveUnreach) WritePrefixes(record, UpdateMessage.ReadMpUnreach(attrs, unreach, ctx), w, default);
         }
@@ -67,7 +67,7 @@ public sealed partial class BgpdumpFormatter
         bool haveReach = attrs.TryGetMpReach(out var reach) && IsPrinted(reach.Afi, reach.Safi);
         if (!update.Nlri.IsEmpty || haveReach)
         {
-            var a = new Line(kind, addPathKind, record, (byte)'A', peer, peerAs);
+            var a = new Line(kind, addPathKind, record, "A"u8, peer, peerAs);
             if (!update.Nlri.IsEmpty)
             {
                 attrs.TryGetNextHop(out var nh);
@@ -87,13 +87,13 @@ public sealed partial class BgpdumpFormatter
         afi is Afi.IPv4 or Afi.IPv6 && safi is Safi.Unicast or Safi.Multicast;
 
     /// <summary>What the head of a line is built from; the head itself depends on the NLRI's ADD-PATH.</summary>
-    private readonly ref struct Line(ReadOnlySpan<byte> kind, ReadOnlySpan<byte> addPathKind, in MrtRecord record, byte entryType,
+    private readonly ref struct Line(ReadOnlySpan<byte> kind, ReadOnlySpan<byte> addPathKind, in MrtRecord record, ReadOnlySpan<byte> entryType,
         in IpAddressValue peer, uint peerAs)
     {
         public readonly ReadOnlySpan<byte> Kind = kind;
         public readonly ReadOnlySpan<byte> AddPathKind = addPathKind;
         public readonly MrtRecord Record = record;
-        public readonly byte EntryType = entryType;
+        public readonly ReadOnlySpan<byte> EntryType = entryType;
         public readonly IpAddressValue Peer = peer;
         public readonly uint PeerAs = peerAs;
     }

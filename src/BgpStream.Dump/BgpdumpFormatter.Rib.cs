@@ -44,7 +44,7 @@ public sealed partial class BgpdumpFormatter
             if (rib.Afi == Afi.IPv4 && attrs.TryGetNextHop(out var nh4)) nextHop = nh4;
             else if (MpReachNlri.TryParseRibEntry(attrs.MpReach, rib.Afi, rib.Safi, out var reach))
                 MpReachNlri.TryGetNextHop(reach.NextHop, out nextHop, out _);
-            BuildHead(_head, kind, record, (byte)'B', peer.Address, peer.Asn);
+            BuildHead(_head, kind, record, "B"u8, peer.Address, peer.Asn);
             if (vpn) _head.AppendRouteDistinguisher(rib.RouteDistinguisher);
             BuildTail(_tail, attrs, 4, nextHop);
             WriteLine(_head.Span, rib.Prefix, rib.IsAddPath ? entry.PathId : null, _tail.Span);
@@ -63,7 +63,7 @@ public sealed partial class BgpdumpFormatter
             if (entry.Prefix.Family == Afi.IPv4 && attrs.TryGetNextHop(out var nh4)) nextHop = nh4;
             else if (MpReachNlri.TryParseRibEntry(attrs.MpReach, entry.Prefix.Family, Safi.Unicast, out var reach))
                 MpReachNlri.TryGetNextHop(reach.NextHop, out nextHop, out _);
-            BuildHead(_head, "TABLE_DUMP"u8, record, (byte)'B', entry.PeerAddress, entry.PeerAs);
+            BuildHead(_head, "TABLE_DUMP"u8, record, "B"u8, entry.PeerAddress, entry.PeerAs);
             BuildTail(_tail, attrs, 2, nextHop);
             WriteLine(_head.Span, entry.Prefix, null, _tail.Span);
             if (error is not null) Error(record, error);

@@ -75,7 +75,8 @@ public sealed partial class BgpdumpFormatter
     }
 
     /// <summary>"KIND|time|X|peer|peeras|".</summary>
-    private void BuildHead(TextBuffer head, ReadOnlySpan<byte> kind, in MrtRecord record, byte entryType, in IpAddressValue peer, uint peerAs)
+    private static void BuildHead(TextBuffer head, ReadOnlySpan<byte> kind, in MrtRecord record, ReadOnlySpan<byte> entryType,
+        in IpAddressValue peer, uint peerAs)
     {
         head.Clear();
         head.Append(kind);
@@ -92,15 +93,7 @@ public sealed partial class BgpdumpFormatter
 
     private void WriteStateLine(ReadOnlySpan<byte> kind, in MrtRecord record, in IpAddressValue peer, uint peerAs, ushort oldState, ushort newState)
     {
-        _head.Clear();
-        _head.Append(kind);
-        _head.Append((byte)'|');
-        _head.AppendTimestamp(record.Timestamp, record.Microseconds, record.IsExtendedTimestamp);
-        _head.Append("|STATE|"u8);
-        _head.Append(peer);
-        _head.Append((byte)'|');
-        _head.Append(peerAs);
-        _head.Append((byte)'|');
+        BuildHead(_head, kind, record, "STATE"u8, peer, peerAs);
         _head.Append(oldState);
         _head.Append((byte)'|');
         _head.Append(newState);

@@ -20,7 +20,7 @@ public static class Bzip2
     }
 }
 
-internal sealed unsafe class NativeBzip2Stream : Stream
+internal sealed unsafe class NativeBzip2Stream : ForwardReadStream
 {
     private const string Library = "libbz2.so.1.0";
     private const int BzOk = 0;
@@ -92,8 +92,6 @@ internal sealed unsafe class NativeBzip2Stream : Stream
         _initialised = true;
     }
 
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
     public override int Read(Span<byte> destination)
     {
         if (_finished || destination.IsEmpty) return 0;
@@ -145,15 +143,6 @@ internal sealed unsafe class NativeBzip2Stream : Stream
         }
     }
 
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

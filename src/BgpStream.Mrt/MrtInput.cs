@@ -36,7 +36,7 @@ public static class MrtInput
 }
 
 /// <summary>A forward-only stream that lets us look at its first bytes before choosing a decoder (stdin cannot seek).</summary>
-internal sealed class PeekStream : Stream
+internal sealed class PeekStream : ForwardReadStream
 {
     private readonly Stream _inner;
     private readonly byte[] _head;
@@ -59,8 +59,6 @@ internal sealed class PeekStream : Stream
 
     public ReadOnlySpan<byte> Peeked => _head.AsSpan(0, _headLen);
 
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
     public override int Read(Span<byte> buffer)
     {
         if (_headPos < _headLen)
@@ -73,15 +71,6 @@ internal sealed class PeekStream : Stream
         return _inner.Read(buffer);
     }
 
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

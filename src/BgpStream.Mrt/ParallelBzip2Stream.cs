@@ -14,7 +14,7 @@ namespace BgpStream.Mrt;
 /// caught: that piece is then joined with the next one and decoded again. Memory is bounded by the
 /// number of blocks in flight (2 per core, ≤ 900 kB compressed each).
 /// </summary>
-internal sealed unsafe class ParallelBzip2Stream : Stream
+internal sealed unsafe class ParallelBzip2Stream : ForwardReadStream
 {
     private const ulong BlockMagic = 0x314159265359;
     private const ulong EndMagic = 0x177245385090;
@@ -149,8 +149,6 @@ internal sealed unsafe class ParallelBzip2Stream : Stream
 
     // ---- reading (consumer thread) ----
 
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
     public override int Read(Span<byte> destination)
     {
         while (_current is null || _currentPos == _current.Length)
@@ -191,15 +189,6 @@ internal sealed unsafe class ParallelBzip2Stream : Stream
         return n;
     }
 
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {
