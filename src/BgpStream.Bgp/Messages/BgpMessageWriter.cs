@@ -312,7 +312,7 @@ public ref struct UpdateMessageWriter
 
     public void AddNlri(in IpPrefix prefix, uint pathId = 0)
     {
-        EnterAttributes();
+        if (_phase < 2) EnterAttributes();
         if (_phase == 1)
         {
             BinaryPrimitives.WriteUInt16BigEndian(_dest[_attributesLengthAt..], (ushort)(_pos - _attributesLengthAt - 2));
@@ -324,7 +324,7 @@ public ref struct UpdateMessageWriter
     /// <summary>Writes the lengths and header; returns the message length.</summary>
     public int Finish()
     {
-        EnterAttributes();
+        if (_phase < 2) EnterAttributes();
         if (_phase == 1)
         {
             BinaryPrimitives.WriteUInt16BigEndian(_dest[_attributesLengthAt..], (ushort)(_pos - _attributesLengthAt - 2));
