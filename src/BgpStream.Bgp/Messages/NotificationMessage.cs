@@ -74,8 +74,9 @@ public readonly struct RouteRefreshMessage
     {
         message = default;
         error = default;
-        // RFC 7313 §5: a ROUTE-REFRESH whose length is not 23 is an error (code 7, subcode 1).
-        if (body.Length != 4)
+        // RFC 7313 §5: a BoRR/EoRR (subtypes 1, 2) whose length is not 23 is an error (code 7, subcode 1);
+        // a normal request may carry RFC 5291 ORF entries after the fixed 4 octets.
+        if (body.Length < 4 || (body[2] is 1 or 2 && body.Length != 4))
         {
             error = new BgpError(BgpErrorKind.MalformedRouteRefresh, ErrorAction.SessionReset, NotificationCodes.RouteRefreshMessageError, 1, bodyOffset);
             return false;
