@@ -1,5 +1,3 @@
-using System.IO.Compression;
-
 namespace BgpStream.Mrt;
 
 /// <summary>Opens MRT input: plain, gzip (RIS) or bzip2 (RouteViews), told apart by magic bytes, from a file or stdin.</summary>
@@ -23,7 +21,7 @@ public static class MrtInput
         var magic = peek.Peeked;
         Stream decoded;
         if (magic.Length >= 2 && magic[0] == 0x1f && magic[1] == 0x8b)
-            decoded = new GZipStream(peek, CompressionMode.Decompress); // reads concatenated members too
+            decoded = Gzip.OpenDecompressor(peek);
         else if (magic.Length >= 3 && magic[0] == (byte)'B' && magic[1] == (byte)'Z' && magic[2] == (byte)'h')
         {
             decoded = Bzip2.OpenDecompressor(peek);

@@ -39,11 +39,20 @@ internal sealed class ReadAheadStream : ForwardReadStream
             {
                 if (!_free.TryTake(out var buffer)) buffer = new byte[ChunkSize];
                 int count = 0;
-                while (count < buffer.Length)
+                try
                 {
-                    int n = _inner.Read(buffer, count, buffer.Length - count);
-                    if (n == 0) break;
-                    count += n;
+                    while (count < buffer.Length)
+                    {
+                        int n = _inner.Read(buffer, count, buffer.Length - count);
+                        if (n == 0) break;
+                        count += n;
+                    }
+                }
+                catch (Exception) when (count > 0)
+                {
+                    // Hand over what was decoded before the error, then report the error.
+                    _full.Add((buffer, count), _cancel.Token);
+                    throw;
                 }
                 if (count > 0) _full.Add((buffer, count), _cancel.Token);
                 if (count < buffer.Length) break;
