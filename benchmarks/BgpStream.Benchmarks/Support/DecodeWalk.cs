@@ -60,12 +60,22 @@ public static class DecodeWalk
     {
         if (!Bgp4mpRecord.TryParse(record.Subtype, record.Body, out var rec, out _)) return 0;
         if (rec.IsStateChange) return rec.NewState;
-        // As the dump command does: the session's OPENs decide ADD-PATH for plain MESSAGE subtypes.
+        // As the dump command does: the session's OPENs decide ADD-PATH for plain MESSAGE subtypes,
+        // and an UPDATE whose NLRI do not parse is retried with the ADD-PATH reading inferred.
         var ctx = sessions.ContextFor(rec);
         var msg = rec.Message;
         if (!BgpMessageHeader.TryParse(msg, ctx.MaxMessageLength, out var header, out _)) return 0;
         if (header.Type != BgpMessageType.Update || header.Length > msg.Length) return (ulong)header.Type;
-        return UpdateBody(msg[BgpConstants.HeaderLength..header.Length], ctx, ref elements) + rec.PeerAs;
+        var body = msg[BgpConstants.HeaderLength..header.Length];
+        if (!UpdateMessage.TryParse(body, ctx, out var update, out _)) return 0;
+        var attrs = update.ParseAttributes();
+        if (!SessionContextTracker.NlriWellFormed(update, attrs))
+        {
+            var inferred = sessions.InferAddPath(update, attrs, ctx);
+            if (!inferred.Equals(ctx) && UpdateMessage.TryParse(body, inferred, out var retried, out _))
+                return Update(retried, retried.ParseAttributes(), ref elements) + rec.PeerAs;
+        }
+        return Update(update, attrs, ref elements) + rec.PeerAs;
     }
 
     /// <summary>A whole BGP message (header included) that must be an UPDATE.</summary>
@@ -82,10 +92,11 @@ public static class DecodeWalk
         return Update(update, ref elements);
     }
 
-    private static ulong Update(in UpdateMessage update, ref long elements)
+    private static ulong Update(in UpdateMessage update, ref long elements) => Update(update, update.ParseAttributes(), ref elements);
+
+    private static ulong Update(in UpdateMessage update, in PathAttributeSet attrs, ref long elements)
     {
         var ctx = update.Context;
-        var attrs = update.ParseAttributes();
         ulong sum = Attributes(attrs, ctx.AsSize);
         sum += Prefixes(update.ReadWithdrawn(), ref elements);
         sum += Prefixes(update.ReadNlri(), ref elements);
