@@ -5,12 +5,15 @@ using BgpStream.Benchmarks.Profiling;
 // dotnet run -c Release --project benchmarks/BgpStream.Benchmarks -- --filter '*'   BenchmarkDotNet suite
 // dotnet run -c Release --project benchmarks/BgpStream.Benchmarks -- profile [file…]  time breakdown per stage
 // dotnet run -c Release --project benchmarks/BgpStream.Benchmarks -- allocations      0 B check of the codec benchmarks
+// dotnet run -c Release --project benchmarks/BgpStream.Benchmarks -- cli FILE [--null] the dump pipeline with runtime counters
 switch (args.FirstOrDefault())
 {
     case "profile":
         return Breakdown.Run(args[1..]);
     case "allocations":
         return AllocationCheck.Run();
+    case "cli":
+        return CliHarness.Run(args[1..]);
     default:
         BenchmarkSwitcher.FromAssembly(typeof(RecommendedConfig).Assembly).Run(args, RecommendedConfig.Create());
         return 0;
