@@ -53,8 +53,10 @@ public sealed class DecodeStats
             Violation($"{where}: error offset outside the {inputLength}-byte input: {error}");
     }
 
+    // A missing attribute has no byte of its own: its error points at the (possibly empty) attribute field.
     public static bool MayPointAtEnd(BgpErrorKind kind) => kind is BgpErrorKind.Truncated or BgpErrorKind.BadMessageLength
-        or BgpErrorKind.MalformedAttributeList or BgpErrorKind.MalformedNotification or BgpErrorKind.MalformedRouteRefresh;
+        or BgpErrorKind.MalformedAttributeList or BgpErrorKind.MalformedNotification or BgpErrorKind.MalformedRouteRefresh
+        or BgpErrorKind.MissingWellKnownAttribute;
 
     public void RecordError(string category, string? message)
     {
