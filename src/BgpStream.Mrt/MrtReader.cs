@@ -26,6 +26,7 @@ public sealed class MrtReader : IDisposable
     private bool _failed;
     private uint _lastTimestamp;
     private bool _haveTimestamp;
+    private bool _afterGap;
 
     public MrtReader(Stream stream, string source, bool leaveOpen = false)
     {
@@ -60,8 +61,10 @@ public sealed class MrtReader : IDisposable
         while (true)
         {
             if (_failed) return false;
+            if (_afterGap && !RecoverAfterGap()) return false;
             if (!Ensure(MrtConstants.HeaderLength))
             {
+                if (_afterGap) continue;
                 if (_end > _start)
                     Report(Position, MrtDiagnosticKind.TruncatedHeader,
                         $"truncated record header: {_end - _start} bytes at end of input, a header needs {MrtConstants.HeaderLength}");
@@ -94,6 +97,7 @@ public sealed class MrtReader : IDisposable
             int total = MrtConstants.HeaderLength + (int)length;
             if (!Ensure(total))
             {
+                if (_afterGap) continue;
                 Report(Position, MrtDiagnosticKind.TruncatedRecord,
                     $"truncated record (type {type}, subtype {subtype}): {length} bytes declared, {_end - _start - MrtConstants.HeaderLength} present");
                 _start = _end;
@@ -180,6 +184,24 @@ public sealed class MrtReader : IDisposable
         return false;
     }
 
+    // After lost compressed data the next bytes are mid-record: find the first plausible header.
+    private bool RecoverAfterGap()
+    {
+        _afterGap = false;
+        long at = Position;
+        if (Ensure(MrtConstants.HeaderLength) && HeaderAt(0, out var ts) && TimestampNear(ts) && ChainValid(0)) return true;
+        if (_afterGap) return RecoverAfterGap();
+        if (!Resynchronise())
+        {
+            Report(at, MrtDiagnosticKind.CorruptHeader, "no record found after the damaged compressed data");
+            _start = _end;
+            _failed = true;
+            return false;
+        }
+        Report(at, MrtDiagnosticKind.CorruptHeader, $"skipped {Position - at} bytes after the damaged compressed data to the next record");
+        return true;
+    }
+
     private bool Resynchronise()
     {
         long scanned = 0;
@@ -218,6 +240,16 @@ public sealed class MrtReader : IDisposable
             try
             {
                 n = _stream.Read(_buffer, _end, _buffer.Length - _end);
+            }
+            catch (CompressedDataGapException gap)
+            {
+                // The record being read straddles lost data: drop it and re-synchronise on what follows.
+                Report(_bufferOffset + _end, MrtDiagnosticKind.CompressedStreamError,
+                    $"compressed stream damaged after {_bufferOffset + _end} decompressed bytes: {gap.Message}");
+                _bufferOffset += _end;
+                _start = _end = 0;
+                _afterGap = true;
+                return false;
             }
             catch (Exception e) when (e is InvalidDataException or IOException or ICSharpCode.SharpZipLib.SharpZipBaseException)
             {

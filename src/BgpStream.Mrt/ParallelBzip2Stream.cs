@@ -166,20 +166,35 @@ internal sealed unsafe class ParallelBzip2Stream : ForwardReadStream
             }
             catch (BlockDecodeException e)
             {
-                // A false magic split a block: join it with what follows and decode again.
+                _currentPos = 0;
+                _current = null;
+                // Either a false magic split a block (join it with the next piece and decode
+                // again), or the block is damaged (skip it; bzip2 blocks are independent).
                 if (!_blocks.TryTake(out var next, Timeout.Infinite))
+                {
+                    _done = true;
+                    _error?.Throw();
                     throw new InvalidDataException($"bzip2 data error {e.Code} in the last block");
-                BlockBits following;
+                }
                 try
                 {
-                    next.GetAwaiter().GetResult();
-                    throw new InvalidDataException($"bzip2 data error {e.Code}");
+                    _current = next.GetAwaiter().GetResult();
                 }
                 catch (BlockDecodeException e2)
                 {
-                    following = e2.Block;
+                    try
+                    {
+                        _current = Decode(e.Block.Concat(e2.Block));
+                        continue;
+                    }
+                    catch (BlockDecodeException)
+                    {
+                        throw new CompressedDataGapException(
+                            $"two bzip2 blocks are damaged (error {e.Code}); their data is lost, reading goes on with the next block");
+                    }
                 }
-                _current = Decode(e.Block.Concat(following));
+                throw new CompressedDataGapException(
+                    $"a bzip2 block is damaged (error {e.Code}); its data is lost, reading goes on with the next block");
             }
             _currentPos = 0;
         }
