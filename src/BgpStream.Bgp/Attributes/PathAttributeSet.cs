@@ -240,8 +240,8 @@ public ref struct PathAttributeSet
                     Ipv6ExtendedCommunities = v;
                 break;
             case PathAttributeType.Aigp:
-                // RFC 7311 §3: a malformed AIGP attribute is treated as withdrawn... only for the TLV
-                // we use; anything unparseable is discarded so the route still counts.
+                // A malformed AIGP (RFC 7311) gets "attribute discard" (RFC 7606 §2): it only feeds
+                // path selection inside an AIGP domain, which a collector does not do.
                 if (CheckFlags(attr, true, false, ErrorAction.AttributeDiscard) && ExpectLength(attr, AttributeValues.TryReadAigp(v, out _) || v.Length == 0, ErrorAction.AttributeDiscard))
                     AigpValue = v;
                 break;
