@@ -88,7 +88,8 @@ public sealed class DecodeStats
         int n = 0;
         for (int i = 0; i < chars.Length; i++)
         {
-            if (char.IsAsciiDigit(chars[i]))
+            // A number on its own becomes N; digits inside a word (BGP4MP) stay.
+            if (char.IsAsciiDigit(chars[i]) && (n == 0 || !char.IsAsciiLetter(chars[n - 1]) || chars[n - 1] == 'N' && (n == 1 || !char.IsAsciiLetter(chars[n - 2]))))
             {
                 if (n == 0 || chars[n - 1] != 'N') chars[n++] = 'N';
                 continue;
