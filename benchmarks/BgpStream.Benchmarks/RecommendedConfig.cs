@@ -25,6 +25,5 @@ public static class RecommendedConfig
             .AsDefault())
         .AddDiagnoser(MemoryDiagnoser.Default)
         .AddColumn(StatisticColumn.OperationsPerSecond)
-        .WithSummaryStyle(SummaryStyle.Default.WithMaxParameterColumnWidth(24))
-        .WithOption(ConfigOptions.JoinSummary, true);
+        .WithSummaryStyle(SummaryStyle.Default.WithMaxParameterColumnWidth(24));
 }
