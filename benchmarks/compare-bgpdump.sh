@@ -9,7 +9,9 @@
 #   --rib-runs N      timed runs for rib.bz2, where bgpdump takes ~45 s per run (default 3)
 #   --rev REV         build that git revision (exported to a temp dir) instead of the working tree
 #   --env 'K=V ...'   extra environment for bgpstream only (e.g. 'DOTNET_TieredPGO=0')
-#   --no-r2r          plain publish instead of ReadyToRun
+#   --build KIND      how the CLI is published: r2r (default: framework-dependent ReadyToRun),
+#                     jit (framework-dependent, no ReadyToRun), composite (self-contained, the app
+#                     and the framework compiled as one ReadyToRun composite image)
 #   --no-results      print the table only; do not touch benchmarks/RESULTS.md
 #   --files 'A B'     corpus-relative files to compare instead of the default four
 # Environment: BGPSTREAM_CORPUS (corpus root; default ../shared/corpus beside the repository),
@@ -21,7 +23,7 @@ RUNS=5
 RIB_RUNS=3
 REV=
 EXTRA_ENV=
-R2R=true
+BUILD=r2r
 WRITE_RESULTS=true
 FILES=(
   RIPE-NCC__bgpdump/test_data/updates.et-header.2015.gz
@@ -35,7 +37,7 @@ while [ $# -gt 0 ]; do
     --rib-runs) RIB_RUNS=$2; shift 2 ;;
     --rev) REV=$2; shift 2 ;;
     --env) EXTRA_ENV=$2; shift 2 ;;
-    --no-r2r) R2R=false; shift ;;
+    --build) BUILD=$2; shift 2 ;;
     --no-results) WRITE_RESULTS=false; shift ;;
     --files) read -r -a FILES <<< "$2"; shift 2 ;;
     -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
@@ -78,22 +80,24 @@ if [ -n "$REV" ]; then
 elif [ -n "$(git -C "$ROOT" status --porcelain -- src 2>/dev/null)" ]; then
   TREE="working tree at $COMMIT with uncommitted changes in src/"
 fi
-PUBLISH=(dotnet publish "$SRC/src/BgpStream.Cli" -c Release -r linux-x64 --self-contained false
-         --artifacts-path "$WORK/artifacts" -o "$WORK/bgpstream" -nologo)
-BUILD_KIND="framework-dependent, JIT"
-if $R2R; then
-  log "publishing BgpStream.Cli (Release, ReadyToRun) from the $TREE"
-  if "${PUBLISH[@]}" -p:PublishReadyToRun=true > "$WORK/publish.log" 2>&1; then
-    BUILD_KIND="framework-dependent, ReadyToRun"
-  else
-    log "ReadyToRun publish failed (see below); falling back to a plain publish"; tail -5 "$WORK/publish.log" >&2
-    rm -rf "$WORK/artifacts" "$WORK/bgpstream"
-    R2R=false
-  fi
-fi
-if ! $R2R; then
-  log "publishing BgpStream.Cli (Release) from the $TREE"
-  "${PUBLISH[@]}" > "$WORK/publish.log" 2>&1 || { tail -20 "$WORK/publish.log" >&2; exit 2; }
+BASE_PUBLISH=(dotnet publish "$SRC/src/BgpStream.Cli" -c Release -r linux-x64
+              --artifacts-path "$WORK/artifacts" -o "$WORK/bgpstream" -nologo)
+PUBLISH=("${BASE_PUBLISH[@]}")
+case "$BUILD" in
+  r2r) PUBLISH+=(--self-contained false -p:PublishReadyToRun=true); BUILD_KIND="framework-dependent, ReadyToRun" ;;
+  jit) PUBLISH+=(--self-contained false); BUILD_KIND="framework-dependent, JIT" ;;
+  composite) PUBLISH+=(--self-contained true -p:PublishReadyToRun=true -p:PublishReadyToRunComposite=true)
+             BUILD_KIND="self-contained, ReadyToRun composite (framework + app)" ;;
+  *) log "unknown --build $BUILD (r2r, jit, composite)"; exit 2 ;;
+esac
+log "publishing BgpStream.Cli (Release, $BUILD_KIND) from the $TREE"
+if ! "${PUBLISH[@]}" > "$WORK/publish.log" 2>&1; then
+  tail -20 "$WORK/publish.log" >&2
+  if [ "$BUILD" = jit ]; then exit 2; fi
+  log "that publish failed; falling back to a plain framework-dependent publish"
+  rm -rf "$WORK/artifacts" "$WORK/bgpstream"
+  BUILD=jit; BUILD_KIND="framework-dependent, JIT (fallback)"
+  "${BASE_PUBLISH[@]}" --self-contained false > "$WORK/publish.log" 2>&1 || { tail -20 "$WORK/publish.log" >&2; exit 2; }
 fi
 BGPSTREAM=$WORK/bgpstream/bgpstream
 # shellcheck disable=SC2206
@@ -181,7 +185,7 @@ LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
   echo "|---|---:|---:|---:|---:|---:|---:|---|"
   printf '%s\n' "${ROWS[@]}"
   echo
-  echo "Reproduce: \`benchmarks/compare-bgpdump.sh$([ "$RUNS" != 5 ] && echo " --runs $RUNS")$([ "$RIB_RUNS" != 3 ] && echo " --rib-runs $RIB_RUNS")$([ -n "$REV" ] && echo " --rev $REV")$([ -n "$EXTRA_ENV" ] && echo " --env '$EXTRA_ENV'")$($R2R || echo " --no-r2r")\`"
+  echo "Reproduce: \`benchmarks/compare-bgpdump.sh$([ "$RUNS" != 5 ] && echo " --runs $RUNS")$([ "$RIB_RUNS" != 3 ] && echo " --rib-runs $RIB_RUNS")$([ -n "$REV" ] && echo " --rev $REV")$([ -n "$EXTRA_ENV" ] && echo " --env '$EXTRA_ENV'")$([ "$BUILD" != r2r ] && echo " --build $BUILD")\`"
   echo "<!-- compare-bgpdump:end -->"
 } > "$WORK/section.md"
 
