@@ -93,8 +93,8 @@ public static class MrtConstants
         MrtType.TableDumpV2 => subtype is >= 1 and <= 12,
         MrtType.Bgp4mp or MrtType.Bgp4mpEt => subtype <= 11,
         MrtType.Ospf2 or MrtType.Ospf3 or MrtType.Ospf3Et or MrtType.Isis or MrtType.IsisEt => true,
-        MrtType.Null or MrtType.Start or MrtType.Die or MrtType.IAmDead or MrtType.PeerDown => true,
-        MrtType.Rip or MrtType.Idrp or MrtType.Ripng or MrtType.Bgp4Plus or MrtType.Bgp4Plus01 => true,
+        // Types 0-4 and 6-10 (RFC 6396 Appendix B) were never written by collectors whose files
+        // survive; accepting them would let two zero bytes pass for a header when re-synchronising.
         _ => false,
     };
 }

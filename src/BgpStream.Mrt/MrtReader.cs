@@ -107,13 +107,21 @@ public sealed class MrtReader : IDisposable
             // A record whose successor does not start where its length says: some old writers
             // declared lengths a few bytes short. Extend the record to the real next header.
             int extra = 0;
-            if (Ensure(total + MrtConstants.HeaderLength) && !HeaderAt(total, out _))
+            if (!Ensure(total + MrtConstants.HeaderLength))
+            {
+                // Fewer bytes than a header follow the record at the end of the input: usually the
+                // start of a record cut off (reported below as a truncated header), but when they
+                // cannot start one (no timestamp near ours) they are this record's own tail.
+                int tail = _end - _start - total;
+                if (tail >= 4 && !TimestampNear(BinaryPrimitives.ReadUInt32BigEndian(_buffer.AsSpan(_start + total)))) extra = tail;
+            }
+            else if (!HeaderAt(total, out _))
             {
                 for (int k = 1; k <= LengthSlack; k++)
                 {
                     if (!Ensure(total + k + MrtConstants.HeaderLength))
                     {
-                        if (_end - _start == total + k) { extra = k; }
+                        if (_end - _start - total <= LengthSlack) extra = _end - _start - total;
                         break;
                     }
                     if (HeaderAt(total + k, out var nextTs) && TimestampNear(nextTs) && ChainValid(total + k))
@@ -122,10 +130,11 @@ public sealed class MrtReader : IDisposable
                         break;
                     }
                 }
-                if (extra > 0)
-                    Report(Position, MrtDiagnosticKind.LengthMismatch,
-                        $"record (type {type}, subtype {subtype}) declares {length} bytes but the next record starts {extra} bytes later; read as {length + extra} bytes");
             }
+            if (extra > 0)
+                Report(Position, MrtDiagnosticKind.LengthMismatch, _end - _start == total + extra
+                    ? $"record (type {type}, subtype {subtype}) declares {length} bytes but {extra} more bytes follow it at the end of the input; read as {length + extra} bytes"
+                    : $"record (type {type}, subtype {subtype}) declares {length} bytes but the next record starts {extra} bytes later; read as {length + extra} bytes");
 
             h = _buffer.AsSpan(_start); // Ensure may have moved the data
             long offset = Position;
@@ -178,7 +187,8 @@ public sealed class MrtReader : IDisposable
         if (next + MrtConstants.HeaderLength + ChainSlack > MrtConstants.MaxRecordLength * 2L) return false;
         for (int k = 0; k <= ChainSlack; k++)
         {
-            if (!Ensure((int)next + k + MrtConstants.HeaderLength)) return _end - _start <= next + k;
+            // At the end of the input the candidate must end inside it, with at most the slack left over.
+            if (!Ensure((int)next + k + MrtConstants.HeaderLength)) return _end - _start >= next && _end - _start <= next + ChainSlack;
             if (HeaderAt((int)next + k, out var ts) && TimestampNear(ts)) return true;
         }
         return false;

@@ -11,6 +11,7 @@ public ref struct PathAttributeSet
 {
     // 256-bit presence bitmap, as CoreBGP does, so duplicates are found without allocating.
     private ulong _seen0, _seen1, _seen2, _seen3;
+    private ulong _dropped0, _dropped1, _dropped2, _dropped3;
 
     public ReadOnlySpan<byte> OriginValue;
     public ReadOnlySpan<byte> AsPath;
@@ -30,6 +31,7 @@ public ref struct PathAttributeSet
     public ReadOnlySpan<byte> AigpValue;
     public ReadOnlySpan<byte> LargeCommunities;
     public ReadOnlySpan<byte> OnlyToCustomerValue;
+    public ReadOnlySpan<byte> BgpsecPath;
 
     /// <summary>Offset of the MP_REACH_NLRI / MP_UNREACH_NLRI value from the reader's base.</summary>
     public int MpReachOffset;
@@ -47,10 +49,10 @@ public ref struct PathAttributeSet
 
     public readonly bool Has(byte type) => (type >> 6) switch
     {
-        0 => (_seen0 & (1UL << (type & 63))) != 0,
-        1 => (_seen1 & (1UL << (type & 63))) != 0,
-        2 => (_seen2 & (1UL << (type & 63))) != 0,
-        _ => (_seen3 & (1UL << (type & 63))) != 0,
+        0 => ((_seen0 & ~_dropped0) & (1UL << (type & 63))) != 0,
+        1 => ((_seen1 & ~_dropped1) & (1UL << (type & 63))) != 0,
+        2 => ((_seen2 & ~_dropped2) & (1UL << (type & 63))) != 0,
+        _ => ((_seen3 & ~_dropped3) & (1UL << (type & 63))) != 0,
     };
 
     private bool MarkSeen(byte type)
@@ -68,15 +70,17 @@ public ref struct PathAttributeSet
         return first;
     }
 
-    private void Unmark(byte type)
+    // A malformed attribute stays "seen", so that a repeat of it is still discarded as a duplicate
+    // (RFC 7606 §3(g)), but no longer counts as present.
+    private void Drop(byte type)
     {
-        ulong bit = ~(1UL << (type & 63));
+        ulong bit = 1UL << (type & 63);
         switch (type >> 6)
         {
-            case 0: _seen0 &= bit; break;
-            case 1: _seen1 &= bit; break;
-            case 2: _seen2 &= bit; break;
-            default: _seen3 &= bit; break;
+            case 0: _dropped0 |= bit; break;
+            case 1: _dropped1 |= bit; break;
+            case 2: _dropped2 |= bit; break;
+            default: _dropped3 |= bit; break;
         }
     }
 
@@ -132,7 +136,8 @@ public ref struct PathAttributeSet
         {
             if (!set.Has(PathAttributeType.Origin))
                 set.Report(BgpError.Update(BgpErrorKind.MissingWellKnownAttribute, ErrorAction.TreatAsWithdraw, 3, baseOffset, 1));
-            if (!set.Has(PathAttributeType.AsPath))
+            // RFC 8205 §4.1: a BGPsec UPDATE carries BGPsec_PATH instead of AS_PATH.
+            if (!set.Has(PathAttributeType.AsPath) && !set.Has(PathAttributeType.BgpsecPath))
                 set.Report(BgpError.Update(BgpErrorKind.MissingWellKnownAttribute, ErrorAction.TreatAsWithdraw, 3, baseOffset, 2));
             if (hasNlri && !set.Has(PathAttributeType.NextHop))
                 set.Report(BgpError.Update(BgpErrorKind.MissingWellKnownAttribute, ErrorAction.TreatAsWithdraw, 3, baseOffset, 3));
@@ -250,6 +255,13 @@ public ref struct PathAttributeSet
                 if (CheckFlags(attr, true, true) && ExpectLength(attr, v.Length % 12 == 0 && v.Length > 0, ErrorAction.TreatAsWithdraw))
                     LargeCommunities = v;
                 break;
+            case PathAttributeType.BgpsecPath:
+                // RFC 8205 §5.2: a BGPsec_PATH whose Secure_Path or Signature_Block lengths do not
+                // add up is treat-as-withdraw. Signatures themselves are not checked here.
+                if (CheckFlags(attr, true, false) && Expect(attr, IsWellFormedBgpsecPath(v),
+                        BgpErrorKind.OptionalAttributeError, ErrorAction.TreatAsWithdraw, 9))
+                    BgpsecPath = v;
+                break;
             case PathAttributeType.OnlyToCustomer:
                 // RFC 9234 §5: OTC of the wrong length is treat-as-withdraw.
                 if (CheckFlags(attr, true, true) && ExpectLength(attr, v.Length == 4, ErrorAction.TreatAsWithdraw))
@@ -264,9 +276,35 @@ public ref struct PathAttributeSet
         }
     }
 
+    // RFC 8205 §3: Secure_Path (2-octet length counting itself, 6-octet segments), then one or two
+    // Signature_Blocks (2-octet length counting itself, suite id, segments of SKI(20), length(2), signature).
+    private static bool IsWellFormedBgpsecPath(ReadOnlySpan<byte> v)
+    {
+        if (v.Length < 2) return false;
+        int securePath = BinaryPrimitives.ReadUInt16BigEndian(v);
+        if (securePath < 8 || (securePath - 2) % 6 != 0 || securePath > v.Length) return false;
+        int pos = securePath, blocks = 0;
+        while (pos < v.Length)
+        {
+            if (++blocks > 2 || pos + 3 > v.Length) return false;
+            int blockLength = BinaryPrimitives.ReadUInt16BigEndian(v[pos..]);
+            if (blockLength < 3 || pos + blockLength > v.Length) return false;
+            int seg = pos + 3, end = pos + blockLength;
+            while (seg < end)
+            {
+                if (seg + 22 > end) return false;
+                int sigLength = BinaryPrimitives.ReadUInt16BigEndian(v[(seg + 20)..]);
+                seg += 22 + sigLength;
+                if (seg > end) return false;
+            }
+            pos = end;
+        }
+        return blocks >= 1;
+    }
+
     // Type codes we carry raw whose flags we do not police (senders get these wrong often enough
     // that resetting over them would hurt a collector more than it protects it).
-    private static bool IsKnownOptionalCode(byte type) => type is 22 or 23 or 24 or 27 or 29 or 33 or 37 or 38 or 40 or 128;
+    private static bool IsKnownOptionalCode(byte type) => type is 22 or 23 or 24 or 27 or 29 or 37 or 38 or 40 or 128;
 
     // RFC 7606 §3(c): Optional/Transitive bits in conflict with the attribute's definition.
     private bool CheckFlags(in PathAttribute attr, bool optional, bool transitive, ErrorAction action = ErrorAction.TreatAsWithdraw)
@@ -274,7 +312,7 @@ public ref struct PathAttributeSet
         if (attr.IsOptional == optional && attr.IsTransitive == transitive) return true;
         Report(BgpError.Update(BgpErrorKind.AttributeFlagsError, action, 4, attr.Offset, attr.TypeCode));
         if (_keepMalformed) return true;
-        Unmark(attr.TypeCode);
+        Drop(attr.TypeCode);
         return false;
     }
 
@@ -286,7 +324,7 @@ public ref struct PathAttributeSet
         if (ok) return true;
         Report(BgpError.Update(kind, action, subcode, attr.Offset, attr.TypeCode));
         if (_keepMalformed) return true;
-        Unmark(attr.TypeCode);
+        Drop(attr.TypeCode);
         return false;
     }
 
