@@ -48,10 +48,17 @@ public readonly struct IpAddressValue : IEquatable<IpAddressValue>, IComparable<
     /// </summary>
     public static IpAddressValue FromPrefixBytes(Afi family, ReadOnlySpan<byte> bytes)
     {
+        if (family == Afi.IPv4)
+        {
+            // Most prefixes are IPv4: assemble the address from at most 4 bytes, no buffer.
+            uint v = 0;
+            for (int i = 0; i < bytes.Length && i < 4; i++) v |= (uint)bytes[i] << (24 - 8 * i);
+            return new IpAddressValue(Afi.IPv4, v);
+        }
         Span<byte> full = stackalloc byte[16];
         full.Clear();
-        bytes.CopyTo(full);
-        return family == Afi.IPv4 ? ReadIPv4(full) : ReadIPv6(full);
+        bytes[..Math.Min(bytes.Length, 16)].CopyTo(full);
+        return ReadIPv6(full);
     }
 
     public void WriteTo(Span<byte> destination)

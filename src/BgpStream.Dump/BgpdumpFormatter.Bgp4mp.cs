@@ -61,7 +61,7 @@ public sealed partial class BgpdumpFormatter
         {
             var w = new Line(kind, addPathKind, record, "W"u8, peer, peerAs);
             WritePrefixes(record, update.ReadWithdrawn(), w, default);
-            if (haveUnreach) WritePrefixes(record, UpdateMessage.ReadMpUnreach(attrs, unreach, ctx), w, default);
+            if (haveUnreach) WritePrefixes(record, UpdateMessage.ReadMpUnreach(attrs, unreach, update.Context), w, default);
         }
 
         bool haveReach = attrs.TryGetMpReach(out var reach) && IsPrinted(reach.Afi, reach.Safi);
@@ -78,7 +78,7 @@ public sealed partial class BgpdumpFormatter
             {
                 MpReachNlri.TryGetNextHop(reach.NextHop, out var global, out _);
                 BuildTail(_tail, attrs, ctx.AsSize, global, communities);
-                WritePrefixes(record, UpdateMessage.ReadMpReach(attrs, reach, ctx), a, _tail.Span);
+                WritePrefixes(record, UpdateMessage.ReadMpReach(attrs, reach, update.Context), a, _tail.Span);
             }
         }
     }

@@ -68,12 +68,13 @@ public sealed class SessionContextTracker
     public static bool NlriWellFormed(in UpdateMessage update, in PathAttributeSet attributes)
     {
         var ctx = update.Context;
-        if (NlriReader.Count(update.WithdrawnRoutes, Afi.IPv4, Safi.Unicast, ctx.HasAddPath(Afi.IPv4, Safi.Unicast), out _) < 0) return false;
-        if (NlriReader.Count(update.Nlri, Afi.IPv4, Safi.Unicast, ctx.HasAddPath(Afi.IPv4, Safi.Unicast), out _) < 0) return false;
-        if (attributes.TryGetMpReach(out var reach) && NlriReader.Count(reach.Nlri, reach.Afi, reach.Safi, ctx.HasAddPath(reach.Afi, reach.Safi), out _) < 0)
+        bool v4AddPath = ctx.HasAddPath(Afi.IPv4, Safi.Unicast);
+        if (!NlriReader.IsWellFormed(update.WithdrawnRoutes, Afi.IPv4, Safi.Unicast, v4AddPath)) return false;
+        if (!NlriReader.IsWellFormed(update.Nlri, Afi.IPv4, Safi.Unicast, v4AddPath)) return false;
+        if (attributes.TryGetMpReach(out var reach) && !NlriReader.IsWellFormed(reach.Nlri, reach.Afi, reach.Safi, ctx.HasAddPath(reach.Afi, reach.Safi)))
             return false;
         if (attributes.TryGetMpUnreach(out var unreach)
-            && NlriReader.Count(unreach.Withdrawn, unreach.Afi, unreach.Safi, ctx.HasAddPath(unreach.Afi, unreach.Safi), out _) < 0)
+            && !NlriReader.IsWellFormed(unreach.Withdrawn, unreach.Afi, unreach.Safi, ctx.HasAddPath(unreach.Afi, unreach.Safi)))
             return false;
         return true;
     }

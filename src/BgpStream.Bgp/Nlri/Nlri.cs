@@ -198,6 +198,26 @@ public ref struct NlriReader
         return false;
     }
 
+    /// <summary>
+    /// Whether the field frames correctly, checked from the length octets alone where the family
+    /// allows (unicast and multicast), without building the entries.
+    /// </summary>
+    public static bool IsWellFormed(ReadOnlySpan<byte> data, Afi afi, Safi safi, bool addPath)
+    {
+        if (afi is not (Afi.IPv4 or Afi.IPv6) || safi is not (Safi.Unicast or Safi.Multicast))
+            return Count(data, afi, safi, addPath, out _) >= 0;
+        int maxBits = afi == Afi.IPv4 ? 32 : 128;
+        int skip = addPath ? 4 : 0;
+        int pos = 0;
+        while (pos < data.Length)
+        {
+            pos += skip;
+            if (pos >= data.Length || data[pos] > maxBits) return false;
+            pos += 1 + (data[pos] + 7) / 8;
+        }
+        return pos == data.Length;
+    }
+
     /// <summary>Counts the entries, or returns -1 with the error if the field is malformed.</summary>
     public static int Count(ReadOnlySpan<byte> data, Afi afi, Safi safi, bool addPath, out BgpError error)
     {
