@@ -9,9 +9,9 @@
 #   --rib-runs N      timed runs for rib.bz2, where bgpdump takes ~45 s per run (default 3)
 #   --rev REV         build that git revision (exported to a temp dir) instead of the working tree
 #   --env 'K=V ...'   extra environment for bgpstream only (e.g. 'DOTNET_TieredPGO=0')
-#   --build KIND      how the CLI is published: r2r (default: framework-dependent ReadyToRun),
-#                     jit (framework-dependent, no ReadyToRun), composite (self-contained, the app
-#                     and the framework compiled as one ReadyToRun composite image)
+#   --build KIND      how the CLI is published: composite (default, as scripts/run.sh publishes it:
+#                     self-contained, framework + app in one ReadyToRun composite), r2r (framework-
+#                     dependent ReadyToRun), jit (framework-dependent, no ReadyToRun)
 #   --no-results      print the table only; do not touch benchmarks/RESULTS.md
 #   --files 'A B'     corpus-relative files to compare instead of the default four
 # Environment: BGPSTREAM_CORPUS (corpus root; default ../shared/corpus beside the repository),
@@ -23,7 +23,7 @@ RUNS=5
 RIB_RUNS=3
 REV=
 EXTRA_ENV=
-BUILD=r2r
+BUILD=composite
 WRITE_RESULTS=true
 FILES=(
   RIPE-NCC__bgpdump/test_data/updates.et-header.2015.gz

@@ -1,12 +1,21 @@
 #!/usr/bin/env bash
-# The main job: builds bgpstream (Release) and runs it. With no arguments it dumps an MRT file of
-# the shared corpus as `bgpdump -m` would; otherwise the arguments go to bgpstream, e.g.
+# The main job: publishes bgpstream (once, and again whenever src/ changes) and runs it. With no
+# arguments it dumps an MRT file of the shared corpus as `bgpdump -m` would; otherwise the
+# arguments go to bgpstream, e.g.
 #   scripts/run.sh dump -m updates.20260222.1530.bz2
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-dotnet build src/BgpStream.Cli -c Release -v quiet -nologo >/dev/null
-bin=src/BgpStream.Cli/bin/Release/net10.0/bgpstream
+out=artifacts/bgpstream
+bin=$out/bgpstream
+# Self-contained ReadyToRun composite (framework and app compiled together, so calls into the
+# runtime inline): the fastest form for short dump runs (benchmarks/RESULTS.md). Takes ~1.5 min.
+if [ ! -x "$bin" ] || [ -n "$(find src Directory.Build.props -newer "$bin" -type f 2>/dev/null | head -1)" ]; then
+  echo "run: publishing bgpstream to $out (first run or sources changed)" >&2
+  dotnet publish src/BgpStream.Cli -c Release -r linux-x64 --self-contained true \
+    -p:PublishReadyToRun=true -p:PublishReadyToRunComposite=true -o "$out" -nologo -v quiet >&2
+  touch "$bin"
+fi
 if [ $# -eq 0 ]; then
   corpus=${BGPSTREAM_CORPUS:-../shared/corpus}
   set -- dump -m "$corpus/morrowc__mrtparser/testdata/updates.20260222.1530.bz2"

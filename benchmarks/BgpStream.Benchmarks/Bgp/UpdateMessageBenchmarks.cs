@@ -1,3 +1,4 @@
+using BgpStream.TestSupport;
 using System.Buffers;
 using BenchmarkDotNet.Attributes;
 using BgpStream.Benchmarks.Support;
@@ -36,8 +37,8 @@ public class UpdateMessageBenchmarks
         _message = sample.Message;
         _context = sample.Context;
         _singleSegment = new ReadOnlySequence<byte>(_message);
-        _multiSegment = Segments.Split(_message, SegmentSize);
-        _chunks = Segments.Split(_message, ChunkSize);
+        _multiSegment = SequenceBuilder.Chunked(_message, SegmentSize);
+        _chunks = SequenceBuilder.Chunked(_message, ChunkSize);
         _scratch = new byte[_context.MaxMessageLength];
     }
 

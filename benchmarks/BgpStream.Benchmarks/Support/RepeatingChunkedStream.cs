@@ -1,37 +1,4 @@
-using System.Buffers;
-
 namespace BgpStream.Benchmarks.Support;
-
-/// <summary>Builds <see cref="ReadOnlySequence{T}"/> inputs, as System.Text.Json's multi-segment reader benchmarks do.</summary>
-public static class Segments
-{
-    /// <summary><paramref name="data"/> cut into segments of <paramref name="segmentSize"/> bytes (the last may be shorter).</summary>
-    public static ReadOnlySequence<byte> Split(byte[] data, int segmentSize)
-    {
-        if (data.Length <= segmentSize) return new ReadOnlySequence<byte>(data);
-        var first = new Segment(data.AsMemory(0, segmentSize), 0);
-        var last = first;
-        for (int at = segmentSize; at < data.Length; at += segmentSize)
-            last = last.Append(data.AsMemory(at, Math.Min(segmentSize, data.Length - at)));
-        return new ReadOnlySequence<byte>(first, 0, last, last.Memory.Length);
-    }
-
-    private sealed class Segment : ReadOnlySequenceSegment<byte>
-    {
-        public Segment(ReadOnlyMemory<byte> memory, long runningIndex)
-        {
-            Memory = memory;
-            RunningIndex = runningIndex;
-        }
-
-        public Segment Append(ReadOnlyMemory<byte> memory)
-        {
-            var next = new Segment(memory, RunningIndex + Memory.Length);
-            Next = next;
-            return next;
-        }
-    }
-}
 
 /// <summary>
 /// An endless stream that repeats one byte pattern and returns at most <c>chunkSize</c> bytes per
