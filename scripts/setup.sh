@@ -9,7 +9,7 @@ missing=()
 command -v bgpdump >/dev/null 2>&1 || missing+=(bgpdump)      # reference decoder the tests compare against
 [ -e /usr/lib/x86_64-linux-gnu/libbz2.so.1.0 ] || [ -e /lib/x86_64-linux-gnu/libbz2.so.1.0 ] || missing+=(libbz2-1.0)
 if [ ${#missing[@]} -gt 0 ]; then
-  echo "setup: installing ${missing[*]}"
+  echo "setup: installing ${missing[*]}" >&2
   sudo_if_needed apt-get update -qq
   sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi

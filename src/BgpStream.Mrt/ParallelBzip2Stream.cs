@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Runtime.ExceptionServices;
@@ -26,18 +27,27 @@ internal sealed unsafe class ParallelBzip2Stream : ForwardReadStream
     private static extern int BuffToBuffDecompress(byte* dest, uint* destLen, byte* source, uint sourceLen, int small, int verbosity);
 
     private readonly Stream _input;
-    private readonly BlockingCollection<Task<byte[]>> _blocks;
+    private readonly BlockingCollection<Task<Decoded>> _blocks;
     private readonly Thread _splitter;
     private readonly CancellationTokenSource _cancel = new();
     private ExceptionDispatchInfo? _error;
-    private byte[]? _current;
+    private Decoded _current;
     private int _currentPos;
+
+    /// <summary>A decoded block in a pooled array: 1 MiB+ arrays per block would otherwise churn the large object heap.</summary>
+    private readonly record struct Decoded(byte[]? Buffer, int Length)
+    {
+        public void Return()
+        {
+            if (Buffer is not null) ArrayPool<byte>.Shared.Return(Buffer);
+        }
+    }
     private bool _done;
 
     public ParallelBzip2Stream(Stream input)
     {
         _input = input;
-        _blocks = new BlockingCollection<Task<byte[]>>(Math.Max(2, Environment.ProcessorCount * 2));
+        _blocks = new BlockingCollection<Task<Decoded>>(Math.Max(2, Environment.ProcessorCount * 2));
         _splitter = new Thread(Split) { IsBackground = true, Name = "bzip2-split" };
         _splitter.Start();
     }
@@ -105,39 +115,44 @@ internal sealed unsafe class ParallelBzip2Stream : ForwardReadStream
 
     private void Dispatch(BlockBits block) => _blocks.Add(Task.Run(() => Decode(block)), _cancel.Token);
 
-    private static byte[] Decode(BlockBits block)
+    private static Decoded Decode(BlockBits block)
     {
         // "BZh9" + block bits + end magic + CRC (the block's CRC: combined = rotl(0,1) ^ crc) + padding.
         uint crc = block.ReadUInt32At(48);
         long bits = 32 + block.BitLength + 48 + 32;
-        var stream = new byte[(bits + 7) / 8];
-        "BZh9"u8.CopyTo(stream);
-        var writer = new BitWriter(stream, 32);
-        block.CopyTo(ref writer);
-        writer.Write(EndMagic, 48);
-        writer.Write(crc, 32);
-
-        int size = Math.Max(1 << 20, block.BitLength / 8 * 8);
-        while (true)
+        int streamLength = (int)((bits + 7) / 8);
+        var stream = ArrayPool<byte>.Shared.Rent(streamLength);
+        try
         {
-            var output = new byte[size];
-            uint length = (uint)size;
-            int rc;
-            fixed (byte* dst = output)
-            fixed (byte* src = stream)
-                rc = BuffToBuffDecompress(dst, &length, src, (uint)stream.Length, 0, 0);
-            if (rc == BzOk)
+            stream.AsSpan(0, streamLength).Clear();
+            "BZh9"u8.CopyTo(stream);
+            var writer = new BitWriter(stream, 32);
+            block.CopyTo(ref writer);
+            writer.Write(EndMagic, 48);
+            writer.Write(crc, 32);
+
+            int size = Math.Max(1 << 20, block.BitLength / 8 * 8);
+            while (true)
             {
-                if (length == output.Length) return output;
-                Array.Resize(ref output, (int)length);
-                return output;
+                var output = ArrayPool<byte>.Shared.Rent(size);
+                uint length = (uint)output.Length;
+                int rc;
+                fixed (byte* dst = output)
+                fixed (byte* src = stream)
+                    rc = BuffToBuffDecompress(dst, &length, src, (uint)streamLength, 0, 0);
+                if (rc == BzOk) return new Decoded(output, (int)length);
+                ArrayPool<byte>.Shared.Return(output);
+                if (rc == BzOutbuffFull && size < 1 << 30)
+                {
+                    size *= 4;
+                    continue;
+                }
+                throw new BlockDecodeException(rc, block);
             }
-            if (rc == BzOutbuffFull && size < 1 << 30)
-            {
-                size *= 4;
-                continue;
-            }
-            throw new BlockDecodeException(rc, block);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(stream);
         }
     }
 
@@ -151,8 +166,10 @@ internal sealed unsafe class ParallelBzip2Stream : ForwardReadStream
 
     public override int Read(Span<byte> destination)
     {
-        while (_current is null || _currentPos == _current.Length)
+        while (_current.Buffer is null || _currentPos == _current.Length)
         {
+            _current.Return();
+            _current = default;
             if (_done) return 0;
             if (!_blocks.TryTake(out var task, Timeout.Infinite))
             {
@@ -167,7 +184,6 @@ internal sealed unsafe class ParallelBzip2Stream : ForwardReadStream
             catch (BlockDecodeException e)
             {
                 _currentPos = 0;
-                _current = null;
                 // Either a false magic split a block (join it with the next piece and decode
                 // again), or the block is damaged (skip it; bzip2 blocks are independent).
                 if (!_blocks.TryTake(out var next, Timeout.Infinite))
@@ -199,7 +215,7 @@ internal sealed unsafe class ParallelBzip2Stream : ForwardReadStream
             _currentPos = 0;
         }
         int n = Math.Min(destination.Length, _current.Length - _currentPos);
-        _current.AsSpan(_currentPos, n).CopyTo(destination);
+        _current.Buffer.AsSpan(_currentPos, n).CopyTo(destination);
         _currentPos += n;
         return n;
     }
