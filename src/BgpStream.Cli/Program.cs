@@ -3,4 +3,5 @@ using BgpStream.Cli;
 
 var root = new RootCommand("BgpStream: BGP route collector and BGP/MRT stream processor.");
 root.Subcommands.Add(DumpCommand.Create());
+root.Subcommands.Add(CollectCommand.Create());
 return root.Parse(args).Invoke();

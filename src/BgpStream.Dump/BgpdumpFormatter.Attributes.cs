@@ -71,69 +71,7 @@ public sealed partial class BgpdumpFormatter
 
     private static void AppendAsPath(TextBuffer tail, in PathAttributeSet attrs, int asSize)
     {
-        var path = attrs.AsPath;
-        var as4 = attrs.As4Path;
-        if (asSize == 2 && !as4.IsEmpty)
-        {
-            // RFC 6793 §4.2.3: leading AS_PATH hops that AS4_PATH lacks, then AS4_PATH; AS4_PATH is
-            // ignored when it is longer than AS_PATH.
-            int pathCount = AsPathReader.PathLength(path, 2);
-            int as4Count = AsPathReader.PathLength(as4, 4);
-            if (as4Count <= pathCount)
-            {
-                int keep = pathCount - as4Count;
-                bool any = AppendSegments(tail, path, 2, keep, first: true);
-                AppendSegments(tail, as4, 4, int.MaxValue, first: !any);
-                return;
-            }
-        }
-        AppendSegments(tail, path, asSize, int.MaxValue, first: true);
-    }
-
-    /// <summary>Writes up to <paramref name="limit"/> path hops; returns whether anything was written.</summary>
-    private static bool AppendSegments(TextBuffer tail, ReadOnlySpan<byte> path, int asSize, int limit, bool first)
-    {
-        var reader = new AsPathReader(path, asSize);
-        bool wrote = false;
-        int hops = 0;
-        while (hops < limit && reader.TryRead(out var seg))
-        {
-            if (!first || wrote) tail.Append((byte)' ');
-            wrote = true;
-            switch (seg.Type)
-            {
-                case AsPathSegmentType.AsSet:
-                    tail.Append((byte)'{');
-                    AppendAsns(tail, seg, (byte)',', seg.Count);
-                    tail.Append((byte)'}');
-                    hops++;
-                    break;
-                case AsPathSegmentType.AsConfedSequence:
-                    tail.Append((byte)'(');
-                    AppendAsns(tail, seg, (byte)' ', seg.Count);
-                    tail.Append((byte)')');
-                    break;
-                case AsPathSegmentType.AsConfedSet:
-                    tail.Append((byte)'[');
-                    AppendAsns(tail, seg, (byte)',', seg.Count);
-                    tail.Append((byte)']');
-                    break;
-                default:
-                    int n = Math.Min(seg.Count, limit - hops);
-                    AppendAsns(tail, seg, (byte)' ', n);
-                    hops += n;
-                    break;
-            }
-        }
-        return wrote;
-    }
-
-    private static void AppendAsns(TextBuffer tail, in AsPathSegment seg, byte separator, int count)
-    {
-        for (int i = 0; i < count; i++)
-        {
-            if (i > 0) tail.Append(separator);
-            tail.Append(seg[i]);
-        }
+        int n = AsPathText.Format(attrs, asSize, tail.Room(AsPathText.MaxLength(attrs)));
+        tail.Length += n;
     }
 }

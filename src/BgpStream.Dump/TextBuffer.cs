@@ -13,7 +13,8 @@ internal sealed class TextBuffer
 
     public void Clear() => Length = 0;
 
-    private Span<byte> Room(int size)
+    /// <summary>At least <paramref name="size"/> free bytes after the content; advance <see cref="Length"/> by what is written.</summary>
+    public Span<byte> Room(int size)
     {
         if (_buf.Length - Length < size) Array.Resize(ref _buf, Math.Max(_buf.Length * 2, Length + size));
         return _buf.AsSpan(Length);

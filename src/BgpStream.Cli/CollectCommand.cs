@@ -1,0 +1,130 @@
+using System.CommandLine;
+using System.Net;
+using System.Runtime.InteropServices;
+using BgpStream.Pipeline;
+using BgpStream.Session;
+using Microsoft.Extensions.Logging;
+
+namespace BgpStream.Cli;
+
+/// <summary><c>bgpstream collect</c>: the passive route collector.</summary>
+internal static class CollectCommand
+{
+    public static Command Create()
+    {
+        var listen = new Option<string[]>("--listen") { Description = "ADDR:PORT to listen on (repeatable; default 0.0.0.0:179 and [::]:179).", Arity = ArgumentArity.OneOrMore, AllowMultipleArgumentsPerToken = false };
+        var asn = new Option<string?>("--asn") { Description = "Our AS number (plain or asdot)." };
+        var routerId = new Option<string?>("--router-id") { Description = "Our BGP Identifier, A.B.C.D." };
+        var peers = new Option<string[]>("--peer") { Description = "CIDR[=ASN[,ASN...]|any]: a neighbor (/32, /128) or a dynamic range (repeatable).", Arity = ArgumentArity.OneOrMore };
+        var holdTime = new Option<int?>("--hold-time") { Description = "Hold Time we offer, seconds (0 or >= 3; default 90)." };
+        var sendHoldTime = new Option<int?>("--send-hold-time") { Description = "RFC 9687 Send Hold Time, seconds (default max(480, 2 x Hold Time))." };
+        var config = new Option<string?>("--config") { Description = "YAML configuration (docs/collector.md); command-line options override it." };
+        var stdout = new Option<bool>("--stdout") { Description = "Print one JSON object per line for every element and session event (docs/json-schema.md)." };
+        var verbose = new Option<bool>("--verbose", "-v") { Description = "Debug logging on stderr." };
+        var command = new Command("collect", "Run a passive BGP route collector: accept sessions from configured peers, never advertise routes, record every message.")
+        {
+            listen, asn, routerId, peers, holdTime, sendHoldTime, config, stdout, verbose,
+        };
+        command.SetAction(async (result, cancel) =>
+        {
+            var log = new StderrLogger(result.GetValue(verbose) ? LogLevel.Debug : LogLevel.Information);
+            CollectorOptions options;
+            try
+            {
+                options = BuildOptions(result.GetValue(config), result.GetValue(listen), result.GetValue(asn), result.GetValue(routerId),
+                    result.GetValue(peers), result.GetValue(holdTime), result.GetValue(sendHoldTime));
+            }
+            catch (Exception e) when (e is ConfigException or FormatException or ArgumentException)
+            {
+                Console.Error.WriteLine($"bgpstream collect: {e.Message}");
+                return 2;
+            }
+            if (!result.GetValue(stdout))
+            {
+                Console.Error.WriteLine("bgpstream collect: choose a sink: --stdout (JSON lines); file and Kafka sinks come with the pipeline");
+                return 2;
+            }
+            return await RunAsync(options, log, cancel);
+        });
+        return command;
+    }
+
+    internal static CollectorOptions BuildOptions(string? configPath, string[]? listen, string? asn, string? routerId,
+        string[]? peers, int? holdTime, int? sendHoldTime)
+    {
+        var file = configPath is null ? null : CollectorConfigFile.Load(configPath);
+        var endpoints = listen is { Length: > 0 }
+            ? listen.Select(l => TryParseEndpoint(l, out var e) ? e : throw new FormatException($"--listen '{l}' is not ADDRESS:PORT")).ToList()
+            : file?.Listen is { Count: > 0 } fromFile ? fromFile
+            : [new IPEndPoint(IPAddress.Any, 179), new IPEndPoint(IPAddress.IPv6Any, 179)];
+        uint localAs = asn is not null ? PeerConfig.ParseAsn(asn, "--asn")
+            : file?.Asn ?? throw new ArgumentException("--asn (or asn: in the configuration) is required");
+        var id = routerId is not null
+            ? IPAddress.TryParse(routerId, out var r) && r.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? r
+                : throw new FormatException($"--router-id '{routerId}' is not an IPv4 address")
+            : file?.RouterId ?? throw new ArgumentException("--router-id (or router_id: in the configuration) is required");
+        if (id.Equals(IPAddress.Any)) throw new ArgumentException("the router id must not be 0.0.0.0 (RFC 6286 §2.1)");
+        var peerList = new List<PeerConfig>(file?.Peers ?? []);
+        foreach (var p in peers ?? []) peerList.Add(PeerConfig.Parse(p));
+        if (peerList.Count == 0) throw new ArgumentException("no peers: give --peer CIDR[=ASN|any] or peers: in the configuration");
+        var hold = holdTime is { } h ? TimeSpan.FromSeconds(h) : file?.HoldTime ?? TimeSpan.FromSeconds(90);
+        if (hold > TimeSpan.Zero && hold < TimeSpan.FromSeconds(3)) throw new ArgumentException("--hold-time is 0 or at least 3 seconds (RFC 4271 §4.2)");
+        return new CollectorOptions
+        {
+            Listen = endpoints,
+            LocalAs = localAs,
+            RouterId = id,
+            Peers = peerList,
+            HoldTime = hold,
+            SendHoldTime = sendHoldTime is { } s ? TimeSpan.FromSeconds(s) : file?.SendHoldTime,
+            MaxSessions = file?.MaxSessions ?? 5000,
+            MaxSessionsPerSource = file?.MaxSessionsPerSource ?? 2,
+        };
+    }
+
+    internal static bool TryParseEndpoint(string text, out IPEndPoint endpoint) => IPEndPoint.TryParse(text, out endpoint!) && endpoint.Port != 0
+        || (text.EndsWith(":0") && IPEndPoint.TryParse(text, out endpoint!));
+
+    private static async Task<int> RunAsync(CollectorOptions options, ILogger log, CancellationToken cancel)
+    {
+        var collector = new Collector(options, log: log);
+        try
+        {
+            collector.Start();
+        }
+        catch (InvalidOperationException e)
+        {
+            Console.Error.WriteLine($"bgpstream collect: {e.Message}");
+            return 2;
+        }
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
+        using var stdout = new BufferedStream(Console.OpenStandardOutput(), 1 << 16);
+        var writer = new ElementJsonWriter(stdout);
+        var consumer = Task.Run(async () =>
+        {
+            var reader = collector.Output.Reader;
+            while (await reader.WaitToReadAsync())
+            {
+                while (reader.TryRead(out var record))
+                {
+                    writer.Write(record);
+                    record.Release();
+                }
+                writer.Flush();
+            }
+        });
+        try
+        {
+            await Task.Delay(Timeout.Infinite, stop.Token);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        log.LogInformation("stopping: closing sessions with Cease/Administrative Shutdown");
+        await collector.StopAsync("collector shutting down");
+        await consumer;
+        log.LogInformation("stopped: {Elements} elements, {Events} session events written", writer.Elements, writer.Events);
+        return 0;
+    }
+}

@@ -1,0 +1,161 @@
+using System.Net;
+using BgpStream.Session;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace BgpStream.Cli;
+
+/// <summary>A configuration mistake, with the file, line and key it is at.</summary>
+public sealed class ConfigException(string message) : Exception(message);
+
+/// <summary>
+/// The collector's YAML configuration (docs/collector.md). Unknown keys and bad values are
+/// errors that name the file, the line and the key: a typo never silently becomes a default.
+/// </summary>
+public sealed class CollectorConfigFile
+{
+    public uint? Asn { get; private set; }
+    public IPAddress? RouterId { get; private set; }
+    public List<IPEndPoint> Listen { get; } = [];
+    public TimeSpan? HoldTime { get; private set; }
+    public TimeSpan? SendHoldTime { get; private set; }
+    public int? MaxSessions { get; private set; }
+    public int? MaxSessionsPerSource { get; private set; }
+    public List<PeerConfig> Peers { get; } = [];
+
+    private readonly string _path;
+
+    private CollectorConfigFile(string path) => _path = path;
+
+    public static CollectorConfigFile Load(string path)
+    {
+        var config = new CollectorConfigFile(path);
+        var yaml = new YamlStream();
+        try
+        {
+            using var reader = new StreamReader(path);
+            yaml.Load(reader);
+        }
+        catch (IOException e)
+        {
+            throw new ConfigException($"{path}: cannot read: {e.Message}");
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new ConfigException($"{path}: cannot read: {e.Message}");
+        }
+        catch (YamlException e)
+        {
+            throw new ConfigException($"{path}:{e.Start.Line}: not valid YAML: {e.InnerException?.Message ?? e.Message}");
+        }
+        if (yaml.Documents.Count == 0) return config;
+        if (yaml.Documents[0].RootNode is not YamlMappingNode root)
+            throw config.Error(yaml.Documents[0].RootNode, "(top)", "expected a mapping of settings");
+        foreach (var (keyNode, value) in root.Children)
+        {
+            var key = ((YamlScalarNode)keyNode).Value ?? "";
+            switch (key)
+            {
+                case "asn": config.Asn = config.Asn_(value, key); break;
+                case "router_id": config.RouterId = config.Address(value, key); break;
+                case "listen":
+                    foreach (var item in config.Sequence(value, key)) config.Listen.Add(config.Endpoint(item, key));
+                    break;
+                case "hold_time": config.HoldTime = config.Seconds(value, key); break;
+                case "send_hold_time": config.SendHoldTime = config.Seconds(value, key); break;
+                case "max_sessions": config.MaxSessions = config.Int(value, key); break;
+                case "max_sessions_per_source": config.MaxSessionsPerSource = config.Int(value, key); break;
+                case "peers":
+                    foreach (var item in config.Sequence(value, key)) config.Peers.Add(config.Peer(item));
+                    break;
+                default:
+                    throw config.Error(keyNode, key, "unknown setting (see docs/collector.md)");
+            }
+        }
+        return config;
+    }
+
+    private PeerConfig Peer(YamlNode node)
+    {
+        if (node is not YamlMappingNode map) throw Error(node, "peers", "each peer is a mapping (address or range, remote_as, ...)");
+        IPNetwork? range = null;
+        IReadOnlyList<uint> remoteAs = [];
+        string? password = null, description = null;
+        TimeSpan? hold = null;
+        long? maxPrefixes = null;
+        foreach (var (keyNode, value) in map.Children)
+        {
+            var key = ((YamlScalarNode)keyNode).Value ?? "";
+            var where = $"peers.{key}";
+            switch (key)
+            {
+                case "address" or "range":
+                    try
+                    {
+                        range = PeerConfig.ParseRange(Scalar(value, where));
+                    }
+                    catch (FormatException e)
+                    {
+                        throw Error(value, where, e.Message);
+                    }
+                    break;
+                case "remote_as":
+                    remoteAs = value switch
+                    {
+                        YamlSequenceNode seq => seq.Children.Select(c => Asn_(c, where)).ToArray(),
+                        YamlScalarNode { Value: "any" } => [],
+                        _ => [Asn_(value, where)],
+                    };
+                    break;
+                case "md5_password": password = Scalar(value, where); break;
+                case "hold_time": hold = Seconds(value, where); break;
+                case "max_prefixes": maxPrefixes = Int(value, where); break;
+                case "description": description = Scalar(value, where); break;
+                default: throw Error(keyNode, where, "unknown peer setting (see docs/collector.md)");
+            }
+        }
+        if (range is null) throw Error(node, "peers", "a peer needs an address or a range");
+        return new PeerConfig { Range = range.Value, RemoteAs = remoteAs, Md5Password = password, HoldTime = hold, MaxPrefixes = maxPrefixes, Description = description };
+    }
+
+    private ConfigException Error(YamlNode node, string key, string message) =>
+        new($"{_path}:{node.Start.Line}: {key}: {message}");
+
+    private string Scalar(YamlNode node, string key) =>
+        node is YamlScalarNode { Value: { } v } ? v : throw Error(node, key, "expected a single value");
+
+    private IEnumerable<YamlNode> Sequence(YamlNode node, string key) => node switch
+    {
+        YamlSequenceNode seq => seq.Children,
+        YamlScalarNode => [node],
+        _ => throw Error(node, key, "expected a list"),
+    };
+
+    private uint Asn_(YamlNode node, string key)
+    {
+        try
+        {
+            return PeerConfig.ParseAsn(Scalar(node, key), key);
+        }
+        catch (FormatException e)
+        {
+            throw Error(node, key, e.Message);
+        }
+    }
+
+    private IPAddress Address(YamlNode node, string key) =>
+        IPAddress.TryParse(Scalar(node, key), out var a) ? a : throw Error(node, key, $"'{Scalar(node, key)}' is not an IP address");
+
+    private IPEndPoint Endpoint(YamlNode node, string key) =>
+        CollectCommand.TryParseEndpoint(Scalar(node, key), out var e) ? e : throw Error(node, key, $"'{Scalar(node, key)}' is not ADDRESS:PORT");
+
+    private int Int(YamlNode node, string key) =>
+        int.TryParse(Scalar(node, key), out var v) && v >= 0 ? v : throw Error(node, key, $"'{Scalar(node, key)}' is not a non-negative whole number");
+
+    private TimeSpan Seconds(YamlNode node, string key)
+    {
+        int s = Int(node, key);
+        if (key.EndsWith("hold_time") && s is 1 or 2) throw Error(node, key, "a hold time is 0 or at least 3 seconds (RFC 4271 §4.2)");
+        return TimeSpan.FromSeconds(s);
+    }
+}

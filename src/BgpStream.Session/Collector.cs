@@ -1,0 +1,274 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using BgpStream.Bgp;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace BgpStream.Session;
+
+/// <summary>The collector's settings: who we are, where we listen, whom we accept.</summary>
+public sealed record CollectorOptions
+{
+    public required IReadOnlyList<IPEndPoint> Listen { get; init; }
+    public required uint LocalAs { get; init; }
+    public required IPAddress RouterId { get; init; }
+    public required IReadOnlyList<PeerConfig> Peers { get; init; }
+    public TimeSpan HoldTime { get; init; } = TimeSpan.FromSeconds(90);
+    /// <summary>RFC 9687; null: max(8 min, 2 × Hold Time).</summary>
+    public TimeSpan? SendHoldTime { get; init; }
+    /// <summary>Bound on OpenSent, and on OpenConfirm with Hold Time 0 (RFC 4271 §8.2.2 "large value").</summary>
+    public TimeSpan OpenTimeout { get; init; } = TimeSpan.FromMinutes(4);
+    public int MaxSessions { get; init; } = 5000;
+    /// <summary>Concurrent connections from one address: 2 lets §6.8 collisions resolve.</summary>
+    public int MaxSessionsPerSource { get; init; } = 2;
+    /// <summary>Capacity of the bounded hand-off channel to the pipeline.</summary>
+    public int OutputCapacity { get; init; } = 65536;
+    /// <summary>How often timers and send progress are checked.</summary>
+    public TimeSpan TickInterval { get; init; } = TimeSpan.FromMilliseconds(200);
+}
+
+/// <summary>
+/// The passive collector: listens, admits configured peers, runs one <see cref="BgpConnection"/>
+/// per TCP connection, resolves collisions (RFC 4271 §6.8), and hands messages and state changes to
+/// <see cref="Output"/>. It never advertises a route.
+/// </summary>
+public sealed class Collector : IAsyncDisposable
+{
+    private readonly CollectorOptions _options;
+    private readonly ILogger _log;
+    private readonly PeerTable _peers;
+    private readonly List<Socket> _listeners = [];
+    private readonly ConcurrentDictionary<long, BgpConnection> _connections = new();
+    private readonly ConcurrentDictionary<IPAddress, int> _perSource = new();
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly List<Task> _loops = [];
+    private readonly ConcurrentDictionary<PeerConfig, (byte[] Open, OpenCapabilities Capabilities)> _opens = new();
+    private long _refused;
+
+    public Collector(CollectorOptions options, TimeProvider? clock = null, ILogger? log = null, CollectorOutput? output = null)
+    {
+        _options = options;
+        Clock = clock ?? TimeProvider.System;
+        _log = log ?? NullLogger.Instance;
+        _peers = new PeerTable(options.Peers);
+        Output = output ?? new CollectorOutput(options.OutputCapacity);
+        if (options.HoldTime != TimeSpan.Zero && options.HoldTime < TimeSpan.FromSeconds(3))
+            throw new ArgumentException("hold time must be 0 or at least 3 seconds (RFC 4271 §4.2)");
+    }
+
+    public TimeProvider Clock { get; }
+    public CollectorOutput Output { get; }
+    /// <summary>The endpoints actually bound (port 0 in the options gets a real port here).</summary>
+    public IReadOnlyList<IPEndPoint> LocalEndpoints => _listeners.Select(l => (IPEndPoint)l.LocalEndPoint!).ToArray();
+    public IReadOnlyCollection<SessionInfo> Sessions => _connections.Values.Select(c => c.Info).ToArray();
+    /// <summary>Connections refused before any OPEN: unknown source or over a limit.</summary>
+    public long Refused => Interlocked.Read(ref _refused);
+
+    public void Start()
+    {
+        foreach (var endpoint in _options.Listen)
+        {
+            var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            try
+            {
+                // SO_REUSEADDR alone (restart while old connections sit in TIME_WAIT). .NET's ReuseAddress
+                // also sets SO_REUSEPORT on Linux, which would let a second collector share the port silently.
+                if (OperatingSystem.IsLinux()) socket.SetRawSocketOption(1 /* SOL_SOCKET */, 2 /* SO_REUSEADDR */, BitConverter.GetBytes(1));
+                if (endpoint.AddressFamily == AddressFamily.InterNetworkV6) socket.DualMode = endpoint.Address.Equals(IPAddress.IPv6Any);
+                socket.Bind(endpoint);
+                foreach (var peer in _peers.Peers.Where(p => p.Md5Password is not null && Reachable(socket, p)))
+                    TcpMd5.SetKey(socket, peer.Range, peer.Md5Password!);
+                socket.Listen(1024);
+            }
+            catch (SocketException e)
+            {
+                socket.Dispose();
+                throw new InvalidOperationException($"cannot listen on {endpoint}: {e.Message}"
+                    + (e.SocketErrorCode == SocketError.AccessDenied ? " (ports below 1024 need root or CAP_NET_BIND_SERVICE)" : ""), e);
+            }
+            _listeners.Add(socket);
+            _log.LogInformation("listening on {Endpoint}", socket.LocalEndPoint);
+        }
+        foreach (var listener in _listeners) _loops.Add(Task.Run(() => AcceptLoopAsync(listener)));
+        _loops.Add(Task.Run(TickLoopAsync));
+    }
+
+    private static bool Reachable(Socket socket, PeerConfig peer) =>
+        peer.Range.BaseAddress.AddressFamily == socket.AddressFamily || socket.DualMode;
+
+    /// <summary>
+    /// Stops every session with Cease / Administrative Shutdown and the text (RFC 9003), waits for
+    /// them to close, and completes <see cref="Output"/>.
+    /// </summary>
+    public async Task StopAsync(string? shutdownText = "collector shutting down", TimeSpan? timeout = null)
+    {
+        if (_stopping.IsCancellationRequested) return;
+        foreach (var listener in _listeners) listener.Dispose();
+        foreach (var connection in _connections.Values) connection.Stop(shutdownText);
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(5));
+        while (!_connections.IsEmpty && DateTime.UtcNow < deadline) await Task.Delay(20).ConfigureAwait(false);
+        _stopping.Cancel();
+        try
+        {
+            await Task.WhenAll(_loops).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        await Output.CompleteAsync().ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);
+
+    private async Task AcceptLoopAsync(Socket listener)
+    {
+        while (!_stopping.IsCancellationRequested)
+        {
+            Socket socket;
+            try
+            {
+                socket = await listener.AcceptAsync(_stopping.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
+            {
+                if (_stopping.IsCancellationRequested || e is ObjectDisposedException) return;
+                continue;
+            }
+            Admit(socket);
+        }
+    }
+
+    private void Admit(Socket socket)
+    {
+        var remote = (IPEndPoint)socket.RemoteEndPoint!;
+        var source = remote.Address.IsIPv4MappedToIPv6 ? remote.Address.MapToIPv4() : remote.Address;
+        var peer = _peers.Find(source);
+        string? refusal = peer is null ? "not a configured peer"
+            : _connections.Count >= _options.MaxSessions ? $"session limit {_options.MaxSessions} reached"
+            : _perSource.GetValueOrDefault(source) >= _options.MaxSessionsPerSource ? $"per-source limit {_options.MaxSessionsPerSource} reached"
+            : null;
+        if (refusal is not null)
+        {
+            // Refused before any OPEN is sent: a reset, no BGP at all.
+            Interlocked.Increment(ref _refused);
+            _log.LogWarning("refused connection from {Remote}: {Reason}", remote, refusal);
+            socket.LingerState = new LingerOption(true, 0);
+            socket.Dispose();
+            return;
+        }
+        socket.NoDelay = true;
+        _perSource.AddOrUpdate(source, 1, (_, n) => n + 1);
+        var info = new SessionInfo(remote, (IPEndPoint)socket.LocalEndPoint!, peer!);
+        var connection = new BgpConnection(this, socket, info, SettingsFor(peer!), _log);
+        _connections[info.Id] = connection;
+        _ = Task.Run(() => connection.RunAsync(_stopping.Token));
+    }
+
+    private FsmSettings SettingsFor(PeerConfig peer) => new()
+    {
+        LocalAs = _options.LocalAs,
+        BgpIdentifier = RouterIdValue,
+        HoldTime = peer.HoldTime ?? _options.HoldTime,
+        SendHoldTime = _options.SendHoldTime,
+        LargeHoldTime = _options.OpenTimeout,
+        AcceptedPeerAs = peer.RemoteAs.ToArray(),
+        LocalCapabilities = OpenFor(peer).Capabilities,
+    };
+
+    private uint RouterIdValue => System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(_options.RouterId.GetAddressBytes());
+
+    internal byte[] OpenMessageFor(SessionInfo info) => OpenFor(info.Config).Open;
+
+    /// <summary>
+    /// The OPEN a collector sends, built once per peer configuration: 4-octet AS, MP for IPv4/IPv6
+    /// unicast and multicast, ADD-PATH receive for them, route refresh, enhanced route refresh,
+    /// extended message, graceful restart (receiver only). Its capabilities come from parsing it back,
+    /// so what we negotiate with is exactly what we sent.
+    /// </summary>
+    private (byte[] Open, OpenCapabilities Capabilities) OpenFor(PeerConfig peer) => _opens.GetOrAdd(peer, p =>
+    {
+        var buffer = new byte[BgpConstants.MaxMessageLength];
+        var hold = p.HoldTime ?? _options.HoldTime;
+        var writer = new OpenMessageWriter(buffer, _options.LocalAs, (ushort)hold.TotalSeconds, RouterIdValue);
+        (Afi, Safi)[] families = [(Afi.IPv4, Safi.Unicast), (Afi.IPv6, Safi.Unicast), (Afi.IPv4, Safi.Multicast), (Afi.IPv6, Safi.Multicast)];
+        foreach (var (afi, safi) in families) writer.AddMultiprotocol(afi, safi);
+        writer.AddCapability(CapabilityCode.RouteRefresh, []);
+        writer.AddCapability(CapabilityCode.EnhancedRouteRefresh, []);
+        writer.AddCapability(CapabilityCode.ExtendedMessage, []);
+        writer.AddGracefulRestart(restartTime: 0);
+        writer.AddFourOctetAs(_options.LocalAs);
+        writer.AddAddPath(families.Select(f => (f.Item1, f.Item2, AddPathDirection.Receive)).ToArray());
+        int n = writer.Finish();
+        var open = buffer[..n];
+        OpenMessage.TryParse(open.AsSpan(BgpConstants.HeaderLength), out var parsed, out _);
+        parsed.TryGetCapabilities(out var capabilities, out _);
+        return (open, capabilities);
+    });
+
+    private async Task TickLoopAsync()
+    {
+        while (!_stopping.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(_options.TickInterval, Clock, _stopping.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            foreach (var connection in _connections.Values)
+            {
+                try
+                {
+                    connection.Tick();
+                }
+                catch (Exception e)
+                {
+                    _log.LogError(e, "{Peer}: timer processing failed", connection.Info);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// RFC 4271 §6.8, when an OPEN is accepted on <paramref name="connection"/>: at most one
+    /// connection per peer survives. Against an Established one the new connection loses. Between
+    /// two in OpenConfirm, the BGP Identifiers decide which initiator's connection stays; when the
+    /// peer initiated both (a passive collector), the newer one stays, since the peer has evidently
+    /// abandoned the older.
+    /// </summary>
+    internal void ResolveCollision(BgpConnection connection)
+    {
+        foreach (var other in _connections.Values)
+        {
+            if (other == connection || !other.Info.PeerAddress.Equals(connection.Info.PeerAddress)) continue;
+            if (other.State == SessionState.Established)
+            {
+                _log.LogInformation("{Peer}: connection collision with an established session; closing the new one", connection.Info);
+                connection.CollisionDump();
+                return;
+            }
+            if (other.State == SessionState.OpenConfirm)
+            {
+                _log.LogInformation("{Peer}: connection collision; closing the older connection", connection.Info);
+                other.CollisionDump();
+            }
+        }
+    }
+
+    internal void OnTransition(BgpConnection connection, in StateTransition transition)
+    {
+        var level = transition.Reason.Kind is ReasonKind.HoldTimerExpired or ReasonKind.SendHoldTimerExpired or ReasonKind.ProtocolError
+            ? LogLevel.Warning : LogLevel.Information;
+        _log.Log(level, "{Peer}: {From} -> {To} ({Reason})", connection.Info, transition.From, transition.To, transition.Reason);
+        Output.Write(CollectorRecord.ForTransition(connection.Info, transition));
+    }
+
+    internal void OnClosed(BgpConnection connection)
+    {
+        _connections.TryRemove(connection.Info.Id, out _);
+        _perSource.AddOrUpdate(connection.Info.PeerAddress, 0, (_, n) => Math.Max(0, n - 1));
+    }
+}

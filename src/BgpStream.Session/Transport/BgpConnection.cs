@@ -1,0 +1,302 @@
+using System.Buffers;
+using System.Net.Sockets;
+using System.Threading.Channels;
+using BgpStream.Bgp;
+using Microsoft.Extensions.Logging;
+
+namespace BgpStream.Session;
+
+/// <summary>
+/// One accepted TCP connection driven by its own <see cref="BgpFsm"/>: frames what the peer sends,
+/// feeds the FSM, hands every message to the <see cref="CollectorOutput"/> and writes what the FSM
+/// sends. The read loop never waits on the pipeline. FSM calls are serialised by a lock shared by
+/// the read loop and the collector's timer tick.
+/// </summary>
+internal sealed class BgpConnection : IFsmActions
+{
+    private readonly Collector _owner;
+    private readonly Socket _socket;
+    private readonly BgpFsm _fsm;
+    private readonly object _gate = new();
+    private readonly Channel<byte[]> _sendQueue = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly CancellationTokenSource _closed = new();
+    private readonly ILogger _log;
+    private readonly PrefixCounter? _prefixes;
+    private byte[] _buffer = new byte[BgpConstants.MaxMessageLength * 2];
+    private int _count;
+    private int _lastSendQueue;
+    private int _pendingWrites;
+    private bool _dropRequested;
+    private bool _fastDrop;
+
+    public BgpConnection(Collector owner, Socket socket, SessionInfo info, FsmSettings settings, ILogger log)
+    {
+        _owner = owner;
+        _socket = socket;
+        Info = info;
+        _log = log;
+        _fsm = new BgpFsm(settings, owner.Clock, this);
+        if (info.Config.MaxPrefixes is { } max) _prefixes = new PrefixCounter(max);
+    }
+
+    public SessionInfo Info { get; }
+    public SessionState State => Info.State;
+
+    /// <summary>Bytes the kernel holds unacknowledged for this peer (-1 if unknown); a stuck peer's grows.</summary>
+    public int SendQueueBytes => SocketSendQueue.Size(_socket);
+
+    public async Task RunAsync(CancellationToken stopping)
+    {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(stopping, _closed.Token);
+        lock (_gate)
+        {
+            Info.State = SessionState.Idle;
+            _fsm.Start(passive: true);
+            _fsm.TcpConnectionConfirmed();
+        }
+        var writer = Task.Run(WriteLoopAsync, CancellationToken.None);
+        try
+        {
+            while (!linked.IsCancellationRequested)
+            {
+                if (_count == _buffer.Length) Array.Resize(ref _buffer, _buffer.Length * 2);
+                int n = await _socket.ReceiveAsync(_buffer.AsMemory(_count), SocketFlags.None, linked.Token).ConfigureAwait(false);
+                if (n == 0) break; // the peer closed its side
+                _count += n;
+                long now = CollectorRecord.ToMicros(_owner.Clock.GetUtcNow());
+                lock (_gate) ProcessBuffer(now);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (SocketException e)
+        {
+            _log.LogDebug("{Peer}: socket error {Error}", Info, e.SocketErrorCode);
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+        finally
+        {
+            lock (_gate)
+            {
+                // Event 18 unless the FSM already went down (it dropped the connection itself).
+                if (_fsm.State != SessionState.Idle) _fsm.TcpConnectionFails();
+            }
+            _sendQueue.Writer.TryComplete();
+            await CloseAsync(writer).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Called by the collector about every few hundred milliseconds: timers and send progress.</summary>
+    public void Tick()
+    {
+        lock (_gate)
+        {
+            if (_fsm.State == SessionState.Idle) return;
+            // RFC 9687 §3: "progress" means the peer takes our data. The kernel's queue of unacknowledged
+            // bytes being empty or shrinking, with nothing waiting in ours, is progress.
+            int queued = SocketSendQueue.Size(_socket);
+            if (queued >= 0)
+            {
+                bool progress = (queued == 0 && Volatile.Read(ref _pendingWrites) == 0) || queued < _lastSendQueue;
+                _lastSendQueue = queued;
+                if (progress) _fsm.SendProgress();
+            }
+            _fsm.Poll();
+        }
+    }
+
+    /// <summary>Operator stop: Cease / Administrative Shutdown with the text (RFC 9003).</summary>
+    public void Stop(string? text)
+    {
+        lock (_gate) _fsm.ManualStop(text);
+    }
+
+    public void CollisionDump()
+    {
+        lock (_gate) _fsm.CollisionDump();
+    }
+
+    // ---- framing and messages ----
+
+    private void ProcessBuffer(long timestampMicros)
+    {
+        int offset = 0;
+        while (!_dropRequested && _count - offset >= BgpConstants.HeaderLength)
+        {
+            var data = _buffer.AsSpan(offset, _count - offset);
+            // RFC 8654 §4: the OPEN (and anything before the session is up) is at most 4096 bytes.
+            int max = _fsm.State is SessionState.OpenConfirm or SessionState.Established
+                ? Info.DecodeContext.MaxMessageLength : BgpConstants.MaxMessageLength;
+            if (!BgpMessageHeader.TryParse(data, max, out var header, out var error))
+            {
+                _log.LogWarning("{Peer}: bad message header at stream offset {Offset}: {Error}", Info, offset, error);
+                _fsm.HeaderError(error);
+                break;
+            }
+            if (data.Length < header.Length) break;
+            var message = data[..header.Length];
+            HandleMessage(message, header.Type, timestampMicros);
+            offset += header.Length;
+        }
+        if (offset > 0)
+        {
+            _buffer.AsSpan(offset, _count - offset).CopyTo(_buffer);
+            _count -= offset;
+        }
+    }
+
+    private void HandleMessage(ReadOnlySpan<byte> message, BgpMessageType type, long timestampMicros)
+    {
+        Info.LastReceived = _owner.Clock.GetUtcNow();
+        var body = message[BgpConstants.HeaderLength..];
+        // The record goes out first, so that a state change this message causes follows it.
+        Deliver(message, timestampMicros);
+        switch (type)
+        {
+            case BgpMessageType.Open:
+                if (OpenMessage.TryParse(body, out var open, out var error)) _fsm.OpenReceived(open);
+                else _fsm.OpenError(error);
+                if (_fsm.State == SessionState.OpenConfirm) _owner.ResolveCollision(this);
+                break;
+            case BgpMessageType.Update:
+                if (_fsm.State == SessionState.Established)
+                {
+                    if (!UpdateMessage.TryParse(body, Info.DecodeContext, out var update, out var updateError)
+                        && updateError.Action >= ErrorAction.SessionReset)
+                    {
+                        _fsm.UpdateError(updateError);
+                        break;
+                    }
+                    _fsm.UpdateReceived();
+                    if (_prefixes is not null && !updateError.IsError) CountPrefixes(update);
+                }
+                else
+                {
+                    _fsm.UpdateReceived(); // an FSM error outside Established
+                }
+                break;
+            case BgpMessageType.Notification:
+                if (NotificationMessage.TryParse(body, out var notification, out _)) _fsm.NotificationReceived(notification);
+                else _fsm.NotificationReceived(new NotificationMessage(0, 0, default));
+                break;
+            case BgpMessageType.Keepalive:
+                _fsm.KeepaliveReceived();
+                break;
+            case BgpMessageType.RouteRefresh:
+                // RFC 2918: a collector has nothing to re-advertise; the message still shows the peer is alive.
+                if (_fsm.State == SessionState.Established) _fsm.UpdateReceived();
+                break;
+        }
+    }
+
+    private void Deliver(ReadOnlySpan<byte> message, long timestampMicros)
+    {
+        var copy = ArrayPool<byte>.Shared.Rent(message.Length);
+        message.CopyTo(copy);
+        _owner.Output.Write(CollectorRecord.ForMessage(timestampMicros, Info, copy, message.Length, Info.DecodeContext));
+    }
+
+    private void CountPrefixes(in UpdateMessage update)
+    {
+        var counter = _prefixes!;
+        counter.Apply(update);
+        if (counter.Exceeded is { } over)
+        {
+            // RFC 4486 §4: the data is AFI, SAFI and the configured upper bound.
+            Span<byte> data = [(byte)((ushort)over.Afi >> 8), (byte)over.Afi, (byte)over.Safi, 0, 0, 0, 0];
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(data[3..], (uint)Math.Min(counter.Limit, uint.MaxValue));
+            _log.LogWarning("{Peer}: {Count} prefixes exceed the limit of {Limit}; closing with Cease/1", Info, counter.Count, counter.Limit);
+            _fsm.AutomaticStop(NotificationCodes.CeaseSubcode.MaximumPrefixesReached, data: data);
+        }
+    }
+
+    // ---- IFsmActions ----
+
+    void IFsmActions.SendOpen() => Enqueue(_owner.OpenMessageFor(Info));
+
+    void IFsmActions.SendKeepalive()
+    {
+        var buffer = new byte[BgpConstants.HeaderLength];
+        BgpMessageWriter.WriteKeepalive(buffer);
+        Enqueue(buffer);
+    }
+
+    void IFsmActions.SendNotification(byte code, byte subcode, ReadOnlySpan<byte> data)
+    {
+        var buffer = new byte[BgpConstants.HeaderLength + 2 + data.Length];
+        BgpMessageWriter.WriteNotification(buffer, code, subcode, data);
+        // RFC 9687 §4: the NOTIFICATION must not delay closing a session whose peer does not read.
+        if (code == NotificationCodes.SendHoldTimerExpired) _fastDrop = true;
+        Enqueue(buffer);
+    }
+
+    void IFsmActions.InitiateConnection()
+    {
+        // Passive connections never initiate; active peers are dialled by the collector.
+    }
+
+    void IFsmActions.DropConnection()
+    {
+        _dropRequested = true;
+        _sendQueue.Writer.TryComplete();
+        _closed.CancelAfter(_fastDrop ? TimeSpan.Zero : TimeSpan.FromSeconds(1));
+    }
+
+    void IFsmActions.StateChanged(in StateTransition transition)
+    {
+        Info.State = transition.To;
+        if (transition.To is SessionState.OpenConfirm && _fsm.Peer is { } peer)
+        {
+            Info.PeerAs = peer.PeerAs;
+            Info.PeerBgpIdentifier = peer.BgpIdentifier;
+            Info.DecodeContext = peer.DecodeContext;
+        }
+        if (transition.To == SessionState.Established) Info.EstablishedAt = transition.Time;
+        _owner.OnTransition(this, transition);
+    }
+
+    private void Enqueue(byte[] message)
+    {
+        Interlocked.Increment(ref _pendingWrites);
+        if (!_sendQueue.Writer.TryWrite(message)) Interlocked.Decrement(ref _pendingWrites);
+    }
+
+    private async Task WriteLoopAsync()
+    {
+        try
+        {
+            await foreach (var message in _sendQueue.Reader.ReadAllAsync(_closed.Token).ConfigureAwait(false))
+            {
+                await _socket.SendAsync(message, SocketFlags.None, _closed.Token).ConfigureAwait(false);
+                Interlocked.Decrement(ref _pendingWrites);
+            }
+            // Everything the FSM queued, a NOTIFICATION last, is out: close our side gracefully.
+            if (_dropRequested) _socket.Shutdown(SocketShutdown.Send);
+        }
+        catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
+        {
+        }
+        finally
+        {
+            if (_dropRequested) _closed.Cancel();
+        }
+    }
+
+    private async Task CloseAsync(Task writer)
+    {
+        _closed.CancelAfter(_fastDrop ? TimeSpan.Zero : TimeSpan.FromSeconds(1));
+        try
+        {
+            await writer.ConfigureAwait(false);
+        }
+        catch
+        {
+            // the writer ends on its own errors
+        }
+        _socket.Dispose();
+        _owner.OnClosed(this);
+    }
+}

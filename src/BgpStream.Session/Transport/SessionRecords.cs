@@ -1,0 +1,75 @@
+using System.Net;
+using BgpStream.Bgp;
+
+namespace BgpStream.Session;
+
+/// <summary>One TCP connection of a peer, as the pipeline sees it. Fields fill in as the session comes up.</summary>
+public sealed class SessionInfo
+{
+    private static long _nextId;
+
+    public SessionInfo(IPEndPoint remote, IPEndPoint local, PeerConfig config)
+    {
+        Id = Interlocked.Increment(ref _nextId);
+        Remote = remote;
+        Local = local;
+        Config = config;
+    }
+
+    public long Id { get; }
+    public IPEndPoint Remote { get; }
+    public IPEndPoint Local { get; }
+    public IPAddress PeerAddress => Remote.Address.IsIPv4MappedToIPv6 ? Remote.Address.MapToIPv4() : Remote.Address;
+    public PeerConfig Config { get; }
+    /// <summary>From the peer's OPEN; 0 until then.</summary>
+    public uint PeerAs { get; internal set; }
+    public uint PeerBgpIdentifier { get; internal set; }
+    public BgpDecodeContext DecodeContext { get; internal set; } = BgpDecodeContext.Legacy;
+    public SessionState State { get; internal set; }
+    public DateTimeOffset? EstablishedAt { get; internal set; }
+    public DateTimeOffset? LastReceived { get; internal set; }
+
+    public override string ToString() => $"{PeerAddress}" + (PeerAs != 0 ? $" AS{PeerAs}" : "");
+}
+
+/// <summary>What the session layer hands to the pipeline, in per-peer order: a message or a state change.</summary>
+public readonly struct CollectorRecord
+{
+    private CollectorRecord(long timestampMicros, SessionInfo session, byte[]? buffer, int length, BgpDecodeContext context, StateTransition transition)
+    {
+        TimestampMicros = timestampMicros;
+        Session = session;
+        Buffer = buffer;
+        Length = length;
+        Context = context;
+        Transition = transition;
+    }
+
+    /// <summary>Microseconds since the Unix epoch: when the bytes were read, or the state changed.</summary>
+    public long TimestampMicros { get; }
+    public SessionInfo Session { get; }
+    /// <summary>A whole BGP message (header included) in a pooled array, or null for a state change.</summary>
+    public byte[]? Buffer { get; }
+    public int Length { get; }
+    /// <summary>The decode context negotiated for the session when the message arrived.</summary>
+    public BgpDecodeContext Context { get; }
+    public StateTransition Transition { get; }
+
+    public bool IsMessage => Buffer is not null;
+    public ReadOnlySpan<byte> Message => Buffer.AsSpan(0, Length);
+    public BgpMessageType MessageType => (BgpMessageType)Buffer![18];
+
+    public static CollectorRecord ForMessage(long timestampMicros, SessionInfo session, byte[] buffer, int length, BgpDecodeContext context) =>
+        new(timestampMicros, session, buffer, length, context, default);
+
+    public static CollectorRecord ForTransition(SessionInfo session, in StateTransition transition) =>
+        new(ToMicros(transition.Time), session, null, 0, session.DecodeContext, transition);
+
+    /// <summary>Gives the message buffer back to the pool; the record must not be used afterwards.</summary>
+    public void Release()
+    {
+        if (Buffer is not null) System.Buffers.ArrayPool<byte>.Shared.Return(Buffer);
+    }
+
+    public static long ToMicros(DateTimeOffset time) => (time.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / 10;
+}
