@@ -8,10 +8,22 @@ sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 missing=()
 command -v bgpdump >/dev/null 2>&1 || missing+=(bgpdump)      # reference decoder the tests compare against
 [ -e /usr/lib/x86_64-linux-gnu/libbz2.so.1.0 ] || [ -e /lib/x86_64-linux-gnu/libbz2.so.1.0 ] || missing+=(libbz2-1.0)
+# BGP speakers the interop tests (tests/BgpStream.Interop.Tests) peer with the collector; each test starts its own.
+interop=()
+[ -x /usr/sbin/bird ] || interop+=(bird2)
+[ -x /usr/lib/frr/bgpd ] || interop+=(frr)
+command -v gobgpd >/dev/null 2>&1 || interop+=(gobgpd)
+command -v exabgp >/dev/null 2>&1 || interop+=(exabgp)
+[ -x /usr/sbin/bgpctl ] || interop+=(openbgpd)
+missing+=("${interop[@]}")
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}" >&2
   sudo_if_needed apt-get update -qq
   sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  # The packages enable system daemons (OpenBGPD would hold *:179); the tests run their own instances.
+  if [ ${#interop[@]} -gt 0 ] && [ -d /run/systemd/system ]; then
+    sudo_if_needed systemctl disable --now bird openbgpd frr gobgpd exabgp >/dev/null 2>&1 || true
+  fi
 fi
 
 if ! command -v dotnet >/dev/null 2>&1; then

@@ -1,0 +1,168 @@
+using System.Diagnostics;
+using System.Net;
+using BgpStream.Interop.Tests.Routes;
+using BgpStream.Interop.Tests.Speakers;
+using BgpStream.Interop.Tests.Support;
+using Xunit.Abstractions;
+
+namespace BgpStream.Interop.Tests;
+
+/// <summary>
+/// Each speaker fixture against <see cref="MinimalPassivePeer"/>: the daemon must say it exported
+/// exactly the generated table, the peer must receive exactly that (IPv4 and IPv6, every
+/// attribute), withdraw-all must empty the peer's Adj-RIB-In, and an administrative shutdown must
+/// arrive as Cease / Administrative Shutdown with the text (RFC 9003). A missing daemon fails.
+/// </summary>
+[Collection(InteropCollection.Name)]
+public sealed class SpeakerFixtureTests(ITestOutputHelper output)
+{
+    private const int Ipv4Count = 10_000, Ipv6Count = 2_000;
+    private static readonly TimeSpan Step = TimeSpan.FromSeconds(60);
+
+    [Fact(Timeout = 180_000)]
+    public Task Bird_Ipv4Transport_AddPath_ExtendedMessage() =>
+        FullScenarioAsync(o => new BirdSpeaker(o), BirdSpeaker.StaticFeatures, IPAddress.Parse("127.0.1.1"), 65001);
+
+    [Fact(Timeout = 120_000)]
+    public Task Bird_Ipv6Transport_Md5_HoldTimerExpiresWhenFrozen() =>
+        SmallScenarioAsync(o => new BirdSpeaker(o), BirdSpeaker.StaticFeatures, IPAddress.Parse("2001:db8:0:ffff::1:1"), 4_200_065_001);
+
+    private async Task FullScenarioAsync(Func<SpeakerOptions, BgpSpeaker> create, SpeakerFeatures features, IPAddress local, uint localAs)
+    {
+        var watch = Stopwatch.StartNew();
+        var routes = RouteSet.Generate(seed: (int)localAs, Ipv4Count, Ipv6Count, new RouteSetOptions
+        {
+            AlternatePathEvery = features.MultiplePathsPerPrefix ? 16 : 0,
+            ExtendedMessageRoute = features.ExtendedMessage,
+        });
+        var (peerAddress, port) = CollectorEndpoint(features, local);
+        await using var peer = new MinimalPassivePeer(peerAddress, port);
+        var options = new SpeakerOptions
+        {
+            LocalAddress = local,
+            LocalAs = localAs,
+            CollectorAddress = peerAddress,
+            CollectorPort = peer.LocalEndPoint.Port,
+            HoldTime = 30,
+            AddPathSend = features.AddPathSend,
+            ExtendedMessage = features.ExtendedMessage,
+            Routes = routes,
+        };
+        await using var speaker = create(options);
+        await speaker.StartAsync();
+        Log(watch, $"{speaker.Name} started with {routes.Ipv4.Count} IPv4 and {routes.Ipv6.Count} IPv6 paths ({speaker.WorkDirectory})");
+        await speaker.WaitEstablishedAsync(Step);
+        var session = await peer.WaitForEstablishedAsync(Step);
+        Log(watch, $"established: {session}");
+
+        var expected = speaker.ExpectedExportedRoutes();
+        int expected4 = expected.Count(r => !r.IsIPv6), expected6 = expected.Count(r => r.IsIPv6);
+        await session.WaitUntilAsync(s => s.RouteCount(false) >= expected4 && s.RouteCount(true) >= expected6, Step,
+            $"{expected4} IPv4 + {expected6} IPv6 paths");
+        await Task.Delay(500); // anything beyond the expected count would arrive now
+        Log(watch, $"peer has the table: {session}");
+        Assert.Equal(expected4, session.RouteCount(false));
+        Assert.Equal(expected6, session.RouteCount(true));
+        AssertSameRoutes(expected, session.Routes, "peer's Adj-RIB-In");
+
+        var exported = await speaker.GetExportedRoutesAsync();
+        Log(watch, $"daemon reports {exported.Count} exported paths");
+        AssertSameRoutes(expected, exported, $"{speaker.Name}'s exported routes");
+
+        if (options.AddPathSend)
+        {
+            Assert.True(session.RemoteCapabilities.AddPathSend.Contains(BgpStream.Bgp.Afi.IPv4, BgpStream.Bgp.Safi.Unicast), "ADD-PATH send IPv4");
+            Assert.True(session.RemoteCapabilities.AddPathSend.Contains(BgpStream.Bgp.Afi.IPv6, BgpStream.Bgp.Safi.Unicast), "ADD-PATH send IPv6");
+            int multi = session.Routes.GroupBy(r => r.Prefix).Count(g => g.Count() > 1);
+            Assert.True(multi > 0, "no prefix arrived with two paths");
+        }
+        if (options.ExtendedMessage)
+        {
+            Assert.True(session.RemoteCapabilities.ExtendedMessage, "speaker did not announce the extended message capability");
+            Assert.True(session.MaxMessageLength > 4096, $"largest UPDATE was {session.MaxMessageLength} octets");
+        }
+
+        await speaker.WithdrawAllAsync();
+        await session.WaitUntilAsync(s => s.RouteCount(false) == 0 && s.RouteCount(true) == 0, Step, "all paths withdrawn");
+        Log(watch, $"withdrawn: {session}");
+        Assert.Empty(await speaker.GetExportedRoutesAsync());
+
+        const string text = "BgpStream interop: maintenance ✓ (RFC 9003)";
+        await speaker.ShutdownAsync(text);
+        await session.Completion.WaitAsync(Step);
+        Log(watch, $"closed: {session.CloseReason}");
+        Assert.NotNull(session.Notification);
+        Assert.Equal(6, session.Notification.Code);
+        Assert.Equal(2, session.Notification.Subcode);
+        if (features.ShutdownCommunication) Assert.Equal(text, session.Notification.ShutdownCommunication);
+    }
+
+    /// <summary>IPv6 transport, TCP-MD5 when supported, a small table, then SIGSTOP: the speaker must go silent.</summary>
+    private async Task SmallScenarioAsync(Func<SpeakerOptions, BgpSpeaker> create, SpeakerFeatures features, IPAddress local, uint localAs)
+    {
+        var watch = Stopwatch.StartNew();
+        var routes = RouteSet.Generate(seed: 7, 100, 50);
+        var peerAddress = IPAddress.IPv6Loopback;
+        string? password = features.Md5 ? "bgpstream-md5" : null;
+        await using var localAddress = await Helpers.LoopbackAddress.EnsureAsync(local);
+        await using var peer = new MinimalPassivePeer(peerAddress, features.CustomPort ? 0 : 179,
+            md5Keys: password is null ? null : new Dictionary<IPAddress, string> { [local] = password });
+        var options = new SpeakerOptions
+        {
+            LocalAddress = local,
+            LocalAs = localAs,
+            CollectorAddress = peerAddress,
+            CollectorPort = peer.LocalEndPoint.Port,
+            HoldTime = 9,
+            Md5Password = password,
+            Routes = routes,
+        };
+        await using var speaker = create(options);
+        await speaker.StartAsync();
+        await speaker.WaitEstablishedAsync(Step);
+        var session = await peer.WaitForEstablishedAsync(Step);
+        Log(watch, $"established over IPv6{(password is null ? "" : " with TCP-MD5")}: {session}");
+        var expected = speaker.ExpectedExportedRoutes();
+        await session.WaitUntilAsync(s => s.RouteCount(false) == 100 && s.RouteCount(true) == 50, Step, "150 paths");
+        AssertSameRoutes(expected, session.Routes, "peer's Adj-RIB-In");
+        AssertSameRoutes(expected, await speaker.GetExportedRoutesAsync(), $"{speaker.Name}'s exported routes");
+
+        speaker.Freeze();
+        var frozenAt = DateTime.UtcNow;
+        await Task.Delay(TimeSpan.FromSeconds(7)); // 9 s hold time: a live speaker sends a KEEPALIVE every 3 s
+        Assert.True(session.LastMessageAt < frozenAt.AddSeconds(1), $"frozen speaker still sent at {session.LastMessageAt:O}");
+        Assert.True(session.IsEstablished);
+        speaker.Thaw();
+        await session.WaitUntilAsync(s => s.LastMessageAt > frozenAt.AddSeconds(7), TimeSpan.FromSeconds(10), "a message after thaw");
+        Log(watch, "freeze/thaw ok");
+    }
+
+    private static (IPAddress Address, int Port) CollectorEndpoint(SpeakerFeatures features, IPAddress local)
+    {
+        if (features.CustomPort) return (IPAddress.Loopback, 0);
+        // Port 179 only: a distinct 127.x address per daemon so several can run at once.
+        var b = local.GetAddressBytes();
+        return (new IPAddress([127, 0, 179, b[2]]), 179);
+    }
+
+    private static void AssertSameRoutes(IReadOnlyList<BgpRoute> expected, IEnumerable<BgpRoute> actual, string what)
+    {
+        // Path ids are the speaker's choice and not every CLI shows them: compare multisets without them.
+        var want = expected.Select(r => r.WithoutPathId().ToString()).Order(StringComparer.Ordinal).ToList();
+        var got = actual.Select(r => r.WithoutPathId().ToString()).Order(StringComparer.Ordinal).ToList();
+        if (want.SequenceEqual(got)) return;
+        var missing = want.Except(got).Take(5).ToList();
+        var extra = got.Except(want).Take(5).ToList();
+        Assert.Fail($"{what}: expected {want.Count} paths, got {got.Count}.\nmissing (first 5):\n  {string.Join("\n  ", missing)}\n" +
+                    $"unexpected (first 5):\n  {string.Join("\n  ", extra)}");
+    }
+
+    private void Log(Stopwatch watch, string message) => output.WriteLine($"[{watch.Elapsed.TotalSeconds,6:F1}s] {message}");
+}
+
+/// <summary>Daemons run one at a time: the machine has two cores and the tests measure timing-sensitive things.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class InteropCollection
+{
+    public const string Name = "interop";
+}
