@@ -109,7 +109,7 @@ public ref struct OpenMessageWriter
         AddCapability(CapabilityCode.FourOctetAs, v);
     }
 
-    public void AddAddPath(ReadOnlySpan<(Afi Afi, Safi Safi, AddPathDirection Direction)> families)
+    public void AddAddPath(scoped ReadOnlySpan<(Afi Afi, Safi Safi, AddPathDirection Direction)> families)
     {
         Span<byte> v = stackalloc byte[families.Length * 4];
         for (int i = 0; i < families.Length; i++)
@@ -220,7 +220,7 @@ public ref struct UpdateMessageWriter
     public void AddOrigin(Origin origin) => AddAttribute(PathAttributeFlags.Transitive, PathAttributeType.Origin, [(byte)origin]);
 
     /// <summary>An AS_PATH of one AS_SEQUENCE (or none when empty), with the session's AS size.</summary>
-    public void AddAsSequence(ReadOnlySpan<uint> asns)
+    public void AddAsSequence(scoped ReadOnlySpan<uint> asns)
     {
         int size = _context.AsSize;
         Span<byte> v = stackalloc byte[2 + asns.Length * size];
@@ -256,14 +256,14 @@ public ref struct UpdateMessageWriter
     public void AddMultiExitDisc(uint med) => AddUInt32(PathAttributeFlags.Optional, PathAttributeType.MultiExitDisc, med);
     public void AddLocalPref(uint localPref) => AddUInt32(PathAttributeFlags.Transitive, PathAttributeType.LocalPref, localPref);
 
-    public void AddCommunities(ReadOnlySpan<uint> communities)
+    public void AddCommunities(scoped ReadOnlySpan<uint> communities)
     {
         Span<byte> v = stackalloc byte[communities.Length * 4];
         for (int i = 0; i < communities.Length; i++) BinaryPrimitives.WriteUInt32BigEndian(v[(i * 4)..], communities[i]);
         AddAttribute(PathAttributeFlags.Optional | PathAttributeFlags.Transitive, PathAttributeType.Communities, v);
     }
 
-    public void AddLargeCommunities(ReadOnlySpan<(uint Global, uint Local1, uint Local2)> communities)
+    public void AddLargeCommunities(scoped ReadOnlySpan<(uint Global, uint Local1, uint Local2)> communities)
     {
         Span<byte> v = stackalloc byte[communities.Length * 12];
         for (int i = 0; i < communities.Length; i++)
@@ -275,7 +275,7 @@ public ref struct UpdateMessageWriter
         AddAttribute(PathAttributeFlags.Optional | PathAttributeFlags.Transitive, PathAttributeType.LargeCommunity, v);
     }
 
-    public void AddExtendedCommunities(ReadOnlySpan<ulong> communities)
+    public void AddExtendedCommunities(scoped ReadOnlySpan<ulong> communities)
     {
         Span<byte> v = stackalloc byte[communities.Length * 8];
         for (int i = 0; i < communities.Length; i++) BinaryPrimitives.WriteUInt64BigEndian(v[(i * 8)..], communities[i]);
@@ -283,7 +283,7 @@ public ref struct UpdateMessageWriter
     }
 
     /// <summary>MP_REACH_NLRI (RFC 4760 §3) for IP unicast or multicast prefixes.</summary>
-    public void AddMpReach(Afi afi, Safi safi, ReadOnlySpan<byte> nextHop, ReadOnlySpan<IpPrefix> prefixes, ReadOnlySpan<uint> pathIds = default)
+    public void AddMpReach(Afi afi, Safi safi, scoped ReadOnlySpan<byte> nextHop, scoped ReadOnlySpan<IpPrefix> prefixes, scoped ReadOnlySpan<uint> pathIds = default)
     {
         bool addPath = _context.HasAddPath(afi, safi);
         Span<byte> v = stackalloc byte[5 + nextHop.Length + prefixes.Length * 21];
@@ -298,7 +298,7 @@ public ref struct UpdateMessageWriter
         AddAttribute(PathAttributeFlags.Optional, PathAttributeType.MpReachNlri, v[..n]);
     }
 
-    public void AddMpUnreach(Afi afi, Safi safi, ReadOnlySpan<IpPrefix> prefixes, ReadOnlySpan<uint> pathIds = default)
+    public void AddMpUnreach(Afi afi, Safi safi, scoped ReadOnlySpan<IpPrefix> prefixes, scoped ReadOnlySpan<uint> pathIds = default)
     {
         bool addPath = _context.HasAddPath(afi, safi);
         Span<byte> v = stackalloc byte[3 + prefixes.Length * 21];

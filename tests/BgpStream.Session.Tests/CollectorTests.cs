@@ -1,0 +1,196 @@
+using System.Net;
+using System.Text;
+using BgpStream.Bgp;
+using BgpStream.Session;
+
+namespace BgpStream.Session.Tests;
+
+/// <summary>The collector over real loopback sockets, driven by scripted peers.</summary>
+public sealed class CollectorTests : IAsyncLifetime
+{
+    private static readonly IPAddress PeerAddress = IPAddress.Parse("127.0.0.2");
+    private Collector _collector = null!;
+    private readonly List<CollectorRecord> _records = [];
+    private Task _drain = Task.CompletedTask;
+
+    private IPEndPoint Endpoint => _collector.LocalEndpoints[0];
+
+    public Task InitializeAsync() => StartAsync(new CollectorOptions
+    {
+        Listen = [new IPEndPoint(IPAddress.Loopback, 0)],
+        LocalAs = 65000,
+        RouterId = IPAddress.Parse("192.0.2.1"),
+        Peers = [PeerConfig.Parse("127.0.0.2=65001"), PeerConfig.Parse("127.0.1.0/24=any"), new PeerConfig { Range = PeerConfig.ParseRange("127.0.0.3"), RemoteAs = [65003], MaxPrefixes = 5 }],
+        HoldTime = TimeSpan.FromSeconds(90),
+        TickInterval = TimeSpan.FromMilliseconds(50),
+    });
+
+    private Task StartAsync(CollectorOptions options)
+    {
+        _collector = new Collector(options);
+        _collector.Start();
+        _drain = Task.Run(async () =>
+        {
+            await foreach (var r in _collector.Output.Reader.ReadAllAsync())
+                lock (_records) _records.Add(r);
+        });
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _collector.StopAsync(timeout: TimeSpan.FromSeconds(2));
+        await _drain.WaitAsync(TimeSpan.FromSeconds(5));
+    }
+
+    private List<StateTransition> Transitions()
+    {
+        lock (_records) return _records.Where(r => !r.IsMessage).Select(r => r.Transition).ToList();
+    }
+
+    private async Task<StateTransition> WaitForTransitionAsync(Func<StateTransition, bool> match, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            var hit = Transitions().FirstOrDefault(match);
+            if (match(hit)) return hit;
+            await Task.Delay(20);
+        }
+        throw new TimeoutException("transition not seen; saw: " + string.Join(", ", Transitions().Select(t => $"{t.From}->{t.To} {t.Reason}")));
+    }
+
+    [Fact]
+    public async Task Unknown_source_is_refused_before_any_OPEN()
+    {
+        // The reset may already arrive during the handshake's last step, or on the first read.
+        try
+        {
+            using var stranger = await ScriptedPeer.ConnectAsync(Endpoint, IPAddress.Parse("127.0.0.9"));
+            Assert.Null(await stranger.ReceiveAsync(TimeSpan.FromSeconds(5)));
+        }
+        catch (System.Net.Sockets.SocketException e) when (e.SocketErrorCode == System.Net.Sockets.SocketError.ConnectionReset)
+        {
+        }
+        for (int i = 0; i < 100 && _collector.Refused == 0; i++) await Task.Delay(20);
+        Assert.Equal(1, _collector.Refused);
+        Assert.Empty(Transitions());
+    }
+
+    [Fact]
+    public async Task Session_establishes_with_the_capabilities_a_collector_wants_and_delivers_raw_UPDATEs()
+    {
+        using var peer = await ScriptedPeer.ConnectAsync(Endpoint, PeerAddress);
+        var open = await peer.EstablishAsync(65001);
+        Assert.True(OpenMessage.TryParse(open.AsSpan(19), out var parsed, out _));
+        Assert.True(parsed.TryGetCapabilities(out var caps, out _));
+        Assert.Equal(65000u, caps.FourOctetAs);
+        Assert.True(caps.RouteRefresh && caps.EnhancedRouteRefresh && caps.ExtendedMessage && caps.GracefulRestart);
+        foreach (var (afi, safi) in new[] { (Afi.IPv4, Safi.Unicast), (Afi.IPv6, Safi.Unicast), (Afi.IPv4, Safi.Multicast), (Afi.IPv6, Safi.Multicast) })
+        {
+            Assert.True(caps.Multiprotocol.Contains(afi, safi));
+            Assert.True(caps.AddPathReceive.Contains(afi, safi));
+        }
+        Assert.Equal(90, parsed.HoldTime);
+        Assert.Equal(0xC0000201u, parsed.BgpIdentifier);
+
+        await WaitForTransitionAsync(t => t.To == SessionState.Established, TimeSpan.FromSeconds(5));
+        var update = ScriptedPeer.Update(65001, ["10.0.0.0/24", "10.0.1.0/24"]);
+        long before = CollectorRecord.ToMicros(DateTimeOffset.UtcNow);
+        peer.Send(update);
+        CollectorRecord received = default;
+        for (int i = 0; i < 250 && received.Buffer is null; i++)
+        {
+            await Task.Delay(20);
+            lock (_records) received = _records.FirstOrDefault(r => r.IsMessage && r.MessageType == BgpMessageType.Update);
+        }
+        Assert.NotNull(received.Buffer);
+        Assert.Equal(update, received.Message.ToArray());
+        Assert.InRange(received.TimestampMicros, before, before + 5_000_000);
+        Assert.Equal(65001u, received.Session.PeerAs);
+        Assert.True(received.Context.FourOctetAs);
+        // The order on the channel: OPEN, KEEPALIVE, then the UPDATE, after the Established event.
+        lock (_records)
+        {
+            int established = _records.FindIndex(r => !r.IsMessage && r.Transition.To == SessionState.Established);
+            int updateAt = _records.FindIndex(r => r.IsMessage && r.MessageType == BgpMessageType.Update);
+            Assert.True(established < updateAt);
+        }
+    }
+
+    [Fact]
+    public async Task Wrong_peer_AS_gets_NOTIFICATION_bad_peer_AS()
+    {
+        using var peer = await ScriptedPeer.ConnectAsync(Endpoint, PeerAddress);
+        peer.SendOpen(64999);
+        var notification = await peer.ReceiveAsync(BgpMessageType.Notification);
+        Assert.NotNull(notification);
+        Assert.Equal((2, 2), (notification![19], notification[20]));
+        Assert.Null(await peer.ReceiveAsync(TimeSpan.FromSeconds(5)));
+        var t = await WaitForTransitionAsync(t => t.To == SessionState.Idle, TimeSpan.FromSeconds(5));
+        Assert.Equal(ReasonKind.ProtocolError, t.Reason.Kind);
+    }
+
+    [Fact]
+    public async Task Dynamic_range_accepts_any_AS()
+    {
+        using var peer = await ScriptedPeer.ConnectAsync(Endpoint, IPAddress.Parse("127.0.1.77"));
+        await peer.EstablishAsync(4200000001);
+        await WaitForTransitionAsync(t => t.To == SessionState.Established, TimeSpan.FromSeconds(5));
+        Assert.Contains(_collector.Sessions, s => s.PeerAs == 4200000001 && s.PeerAddress.Equals(IPAddress.Parse("127.0.1.77")));
+    }
+
+    [Fact]
+    public async Task Silent_peer_hits_our_hold_timer_with_NOTIFICATION_4_0()
+    {
+        using var peer = await ScriptedPeer.ConnectAsync(Endpoint, PeerAddress);
+        await peer.EstablishAsync(65001, holdTime: 3);
+        var notification = await peer.ReceiveAsync(BgpMessageType.Notification, TimeSpan.FromSeconds(8));
+        Assert.Equal((4, 0), (notification![19], notification[20]));
+        var t = await WaitForTransitionAsync(t => t.From == SessionState.Established, TimeSpan.FromSeconds(5));
+        Assert.Equal(ReasonKind.HoldTimerExpired, t.Reason.Kind);
+        Assert.True(t.Reason.NotificationSent);
+    }
+
+    [Fact]
+    public async Task Max_prefix_closes_with_cease_1_and_the_limit()
+    {
+        using var peer = await ScriptedPeer.ConnectAsync(Endpoint, IPAddress.Parse("127.0.0.3"));
+        await peer.EstablishAsync(65003);
+        // The same prefix twice counts once; six distinct ones exceed five.
+        peer.Send(ScriptedPeer.Update(65003, ["10.0.0.0/24", "10.0.0.0/24", "10.0.1.0/24", "10.0.2.0/24", "10.0.3.0/24", "10.0.4.0/24"]));
+        await Assert.ThrowsAsync<TimeoutException>(() => peer.ReceiveAsync(BgpMessageType.Notification, TimeSpan.FromSeconds(1)));
+        peer.Send(ScriptedPeer.Update(65003, ["10.0.5.0/24"]));
+        var notification = await peer.ReceiveAsync(BgpMessageType.Notification);
+        Assert.Equal((6, 1), (notification![19], notification[20]));
+        // RFC 4486 §4: AFI 1, SAFI 1, limit 5.
+        Assert.Equal(new byte[] { 0, 1, 1, 0, 0, 0, 5 }, notification[21..]);
+        var t = await WaitForTransitionAsync(t => t.From == SessionState.Established, TimeSpan.FromSeconds(5));
+        Assert.Equal(ReasonKind.AutomaticStop, t.Reason.Kind);
+    }
+
+    [Fact]
+    public async Task Second_connection_while_established_loses_the_collision()
+    {
+        using var first = await ScriptedPeer.ConnectAsync(Endpoint, PeerAddress);
+        await first.EstablishAsync(65001);
+        await WaitForTransitionAsync(t => t.To == SessionState.Established, TimeSpan.FromSeconds(5));
+        using var second = await ScriptedPeer.ConnectAsync(Endpoint, PeerAddress);
+        second.SendOpen(65001);
+        var notification = await second.ReceiveAsync(BgpMessageType.Notification);
+        Assert.Equal((6, 7), (notification![19], notification[20]));
+        Assert.Contains(_collector.Sessions, s => s.State == SessionState.Established);
+    }
+
+    [Fact]
+    public async Task Stop_sends_administrative_shutdown_with_the_text()
+    {
+        using var peer = await ScriptedPeer.ConnectAsync(Endpoint, PeerAddress);
+        await peer.EstablishAsync(65001);
+        await WaitForTransitionAsync(t => t.To == SessionState.Established, TimeSpan.FromSeconds(5));
+        await _collector.StopAsync("collector maintenance", TimeSpan.FromSeconds(3));
+        var notification = await peer.ReceiveAsync(BgpMessageType.Notification);
+        Assert.Equal((6, 2), (notification![19], notification[20]));
+        Assert.Equal("collector maintenance", Encoding.UTF8.GetString(notification.AsSpan(22, notification[21])));
+    }
+}
