@@ -9,56 +9,27 @@ namespace BgpStream.Session.Tests;
 public sealed class CollectorTests : IAsyncLifetime
 {
     private static readonly IPAddress PeerAddress = IPAddress.Parse("127.0.0.2");
-    private Collector _collector = null!;
-    private readonly List<CollectorRecord> _records = [];
-    private Task _drain = Task.CompletedTask;
+    private CollectorHarness _harness = null!;
 
-    private IPEndPoint Endpoint => _collector.LocalEndpoints[0];
+    private Collector _collector => _harness.Collector;
+    private IPEndPoint Endpoint => _harness.Endpoint;
 
-    public Task InitializeAsync() => StartAsync(new CollectorOptions
+    public Task InitializeAsync()
     {
-        Listen = [new IPEndPoint(IPAddress.Loopback, 0)],
-        LocalAs = 65000,
-        RouterId = IPAddress.Parse("192.0.2.1"),
-        Peers = [PeerConfig.Parse("127.0.0.2=65001"), PeerConfig.Parse("127.0.1.0/24=any"), new PeerConfig { Range = PeerConfig.ParseRange("127.0.0.3"), RemoteAs = [65003], MaxPrefixes = 5 }],
-        HoldTime = TimeSpan.FromSeconds(90),
-        TickInterval = TimeSpan.FromMilliseconds(50),
-    });
-
-    private Task StartAsync(CollectorOptions options)
-    {
-        _collector = new Collector(options);
-        _collector.Start();
-        _drain = Task.Run(async () =>
-        {
-            await foreach (var r in _collector.Output.Reader.ReadAllAsync())
-                lock (_records) _records.Add(r);
-        });
+        _harness = new CollectorHarness([
+            PeerConfig.Parse("127.0.0.2=65001"),
+            PeerConfig.Parse("127.0.1.0/24=any"),
+            new PeerConfig { Range = PeerConfig.ParseRange("127.0.0.3"), RemoteAs = [65003], MaxPrefixes = 5 },
+        ]);
         return Task.CompletedTask;
     }
 
-    public async Task DisposeAsync()
-    {
-        await _collector.StopAsync(timeout: TimeSpan.FromSeconds(2));
-        await _drain.WaitAsync(TimeSpan.FromSeconds(5));
-    }
+    public async Task DisposeAsync() => await _harness.DisposeAsync();
 
-    private List<StateTransition> Transitions()
-    {
-        lock (_records) return _records.Where(r => !r.IsMessage).Select(r => r.Transition).ToList();
-    }
+    private List<StateTransition> Transitions() => _harness.Transitions();
 
-    private async Task<StateTransition> WaitForTransitionAsync(Func<StateTransition, bool> match, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (DateTime.UtcNow < deadline)
-        {
-            var hit = Transitions().FirstOrDefault(match);
-            if (match(hit)) return hit;
-            await Task.Delay(20);
-        }
-        throw new TimeoutException("transition not seen; saw: " + string.Join(", ", Transitions().Select(t => $"{t.From}->{t.To} {t.Reason}")));
-    }
+    private Task<StateTransition> WaitForTransitionAsync(Func<StateTransition, bool> match, TimeSpan timeout) =>
+        _harness.WaitForTransitionAsync(match, timeout);
 
     [Fact]
     public async Task Unknown_source_is_refused_before_any_OPEN()
@@ -102,7 +73,7 @@ public sealed class CollectorTests : IAsyncLifetime
         for (int i = 0; i < 250 && received.Buffer is null; i++)
         {
             await Task.Delay(20);
-            lock (_records) received = _records.FirstOrDefault(r => r.IsMessage && r.MessageType == BgpMessageType.Update);
+            received = _harness.Records().FirstOrDefault(r => r.IsMessage && r.MessageType == BgpMessageType.Update);
         }
         Assert.NotNull(received.Buffer);
         Assert.Equal(update, received.Message.ToArray());
@@ -110,12 +81,10 @@ public sealed class CollectorTests : IAsyncLifetime
         Assert.Equal(65001u, received.Session.PeerAs);
         Assert.True(received.Context.FourOctetAs);
         // The order on the channel: OPEN, KEEPALIVE, then the UPDATE, after the Established event.
-        lock (_records)
-        {
-            int established = _records.FindIndex(r => !r.IsMessage && r.Transition.To == SessionState.Established);
-            int updateAt = _records.FindIndex(r => r.IsMessage && r.MessageType == BgpMessageType.Update);
-            Assert.True(established < updateAt);
-        }
+        var records = _harness.Records();
+        int established = records.FindIndex(r => !r.IsMessage && r.Transition.To == SessionState.Established);
+        int updateAt = records.FindIndex(r => r.IsMessage && r.MessageType == BgpMessageType.Update);
+        Assert.True(established < updateAt);
     }
 
     [Fact]

@@ -143,12 +143,23 @@ public sealed partial class BgpFsm
         Handle(FsmEvent.BgpOpenMsgErr);
     }
 
-    /// <summary>Event 21: a message header was bad (marker, length, type; RFC 4271 §6.1).</summary>
-    public void HeaderError(in BgpError error)
+    /// <summary>
+    /// Event 21: a message header was bad (marker, length, type; RFC 4271 §6.1). The NOTIFICATION's
+    /// data is the erroneous Length field for Bad Message Length, the Type for Bad Message Type.
+    /// </summary>
+    public void HeaderError(in BgpError error, ReadOnlySpan<byte> header = default)
     {
         _receivedError = error;
+        _errorData = error.NotificationSubcode switch
+        {
+            2 when header.Length >= 18 => header[16..18].ToArray(),
+            3 when header.Length >= 19 => header[18..19].ToArray(),
+            _ => [],
+        };
         Handle(FsmEvent.BgpHeaderErr);
     }
+
+    private byte[] _errorData = [];
 
     public void KeepaliveReceived() => Handle(FsmEvent.KeepAliveMsg);
 
@@ -236,6 +247,7 @@ public sealed partial class BgpFsm
         }
         _receivedOpen = null;
         _receivedError = default;
+        _errorData = [];
     }
 
     private void MoveTo(SessionState next, FsmEvent ev, TransitionReason reason)
@@ -321,7 +333,7 @@ public sealed partial class BgpFsm
             Notify(e.NotificationCode, e.NotificationSubcode, [0, 4]);
             return;
         }
-        Notify(e.NotificationCode == 0 ? NotificationCodes.MessageHeaderError : e.NotificationCode, e.NotificationSubcode);
+        Notify(e.NotificationCode == 0 ? NotificationCodes.MessageHeaderError : e.NotificationCode, e.NotificationSubcode, _errorData);
     }
 
     private void NotifyStop() => Notify(NotificationCodes.Cease, _stopNotification.Subcode, _stopNotification.Data);

@@ -133,7 +133,7 @@ internal sealed class BgpConnection : IFsmActions
             if (!BgpMessageHeader.TryParse(data, max, out var header, out var error))
             {
                 _log.LogWarning("{Peer}: bad message header at stream offset {Offset}: {Error}", Info, offset, error);
-                _fsm.HeaderError(error);
+                _fsm.HeaderError(error, data);
                 break;
             }
             if (data.Length < header.Length) break;
