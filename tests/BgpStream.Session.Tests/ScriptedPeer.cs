@@ -18,10 +18,11 @@ internal sealed class ScriptedPeer : IDisposable
 
     private ScriptedPeer(Socket socket) => _socket = socket;
 
-    public static async Task<ScriptedPeer> ConnectAsync(IPEndPoint collector, IPAddress local, int? receiveBuffer = null)
+    public static async Task<ScriptedPeer> ConnectAsync(IPEndPoint collector, IPAddress local, int? receiveBuffer = null, string? md5Password = null)
     {
         var socket = new Socket(local.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         if (receiveBuffer is { } size) socket.ReceiveBufferSize = size;
+        if (md5Password is not null) TcpMd5.SetKey(socket, new IPNetwork(collector.Address, 32), md5Password);
         socket.Bind(new IPEndPoint(local, 0));
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
         await socket.ConnectAsync(collector, timeout.Token);
