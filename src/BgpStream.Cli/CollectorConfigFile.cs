@@ -83,6 +83,8 @@ public sealed class CollectorConfigFile
         string? password = null, description = null;
         TimeSpan? hold = null;
         long? maxPrefixes = null;
+        bool active = false;
+        int? port = null;
         foreach (var (keyNode, value) in map.Children)
         {
             var key = ((YamlScalarNode)keyNode).Value ?? "";
@@ -111,11 +113,15 @@ public sealed class CollectorConfigFile
                 case "hold_time": hold = Seconds(value, where); break;
                 case "max_prefixes": maxPrefixes = Int(value, where); break;
                 case "description": description = Scalar(value, where); break;
+                case "active": active = Bool(value, where); break;
+                case "port": port = Int(value, where) is var p and > 0 and < 65536 ? p : throw Error(value, where, "a TCP port is 1-65535"); break;
                 default: throw Error(keyNode, where, "unknown peer setting (see docs/collector.md)");
             }
         }
         if (range is null) throw Error(node, "peers", "a peer needs an address or a range");
-        return new PeerConfig { Range = range.Value, RemoteAs = remoteAs, Md5Password = password, HoldTime = hold, MaxPrefixes = maxPrefixes, Description = description };
+        var peer = new PeerConfig { Range = range.Value, RemoteAs = remoteAs, Md5Password = password, HoldTime = hold, MaxPrefixes = maxPrefixes, Description = description, Active = active, Port = port };
+        if (active && !peer.IsSingleAddress) throw Error(node, "peers.active", "only a single address (not a range) can be active");
+        return peer;
     }
 
     private ConfigException Error(YamlNode node, string key, string message) =>
@@ -151,6 +157,9 @@ public sealed class CollectorConfigFile
 
     private int Int(YamlNode node, string key) =>
         int.TryParse(Scalar(node, key), out var v) && v >= 0 ? v : throw Error(node, key, $"'{Scalar(node, key)}' is not a non-negative whole number");
+
+    private bool Bool(YamlNode node, string key) =>
+        bool.TryParse(Scalar(node, key), out var b) ? b : throw Error(node, key, $"'{Scalar(node, key)}' is not true or false");
 
     private TimeSpan Seconds(YamlNode node, string key)
     {

@@ -24,6 +24,8 @@ public sealed record CollectorOptions
     public int MaxSessionsPerSource { get; init; } = 2;
     /// <summary>Capacity of the bounded hand-off channel to the pipeline.</summary>
     public int OutputCapacity { get; init; } = 65536;
+    /// <summary>Active peers: the wait between connection attempts (RFC 4271 ConnectRetryTime, §10 suggests 120 s).</summary>
+    public TimeSpan ConnectRetryTime { get; init; } = TimeSpan.FromSeconds(30);
     /// <summary>How often timers and send progress are checked.</summary>
     public TimeSpan TickInterval { get; init; } = TimeSpan.FromMilliseconds(200);
 }
@@ -91,6 +93,11 @@ public sealed class Collector : IAsyncDisposable
             _log.LogInformation("listening on {Endpoint}", socket.LocalEndPoint);
         }
         foreach (var listener in _listeners) _loops.Add(Task.Run(() => AcceptLoopAsync(listener)));
+        foreach (var peer in _peers.Peers.Where(p => p.Active))
+        {
+            if (!peer.IsSingleAddress) throw new ArgumentException($"peer {peer.Range}: only a single address can be active");
+            _loops.Add(Task.Run(() => DialLoopAsync(peer)));
+        }
         _loops.Add(Task.Run(TickLoopAsync));
     }
 
@@ -136,6 +143,50 @@ public sealed class Collector : IAsyncDisposable
                 continue;
             }
             Admit(socket);
+        }
+    }
+
+    /// <summary>
+    /// An active peer: connect whenever no connection to it is up, then wait ConnectRetryTime
+    /// between attempts (RFC 4271 §8.2.2 Connect/Active). The peer may still connect to us too;
+    /// §6.8 sorts out the collision.
+    /// </summary>
+    private async Task DialLoopAsync(PeerConfig peer)
+    {
+        var remote = new IPEndPoint(peer.Range.BaseAddress, peer.Port ?? 179);
+        while (!_stopping.IsCancellationRequested)
+        {
+            if (!_connections.Values.Any(c => c.Info.PeerAddress.Equals(remote.Address)))
+            {
+                var socket = new Socket(remote.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+                try
+                {
+                    if (peer.Md5Password is not null) TcpMd5.SetKey(socket, peer.Range, peer.Md5Password);
+                    using var attempt = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+                    attempt.CancelAfter(_options.ConnectRetryTime);
+                    await socket.ConnectAsync(remote, attempt.Token).ConfigureAwait(false);
+                    socket.NoDelay = true;
+                    _perSource.AddOrUpdate(remote.Address, 1, (_, n) => n + 1);
+                    var info = new SessionInfo(remote, (IPEndPoint)socket.LocalEndPoint!, peer);
+                    var connection = new BgpConnection(this, socket, info, SettingsFor(peer), _log, locallyInitiated: true);
+                    _connections[info.Id] = connection;
+                    _ = Task.Run(() => connection.RunAsync(_stopping.Token));
+                }
+                catch (Exception e) when (e is SocketException or OperationCanceledException)
+                {
+                    socket.Dispose();
+                    if (_stopping.IsCancellationRequested) return;
+                    _log.LogInformation("{Peer}: connection attempt failed: {Error}", remote, e is SocketException se ? se.SocketErrorCode.ToString() : "timed out");
+                }
+            }
+            try
+            {
+                await Task.Delay(_options.ConnectRetryTime, Clock, _stopping.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
         }
     }
 
@@ -235,9 +286,10 @@ public sealed class Collector : IAsyncDisposable
     /// <summary>
     /// RFC 4271 §6.8, when an OPEN is accepted on <paramref name="connection"/>: at most one
     /// connection per peer survives. Against an Established one the new connection loses. Between
-    /// two in OpenConfirm, the BGP Identifiers decide which initiator's connection stays; when the
-    /// peer initiated both (a passive collector), the newer one stays, since the peer has evidently
-    /// abandoned the older.
+    /// two in OpenConfirm: "If the value of the local BGP Identifier is less than the remote one,
+    /// the local system closes the BGP connection that already exists ... and accepts the BGP
+    /// connection initiated by the remote system", and the other way round. When the peer
+    /// initiated both (a passive collector), the newer one stays: the peer has abandoned the older.
     /// </summary>
     internal void ResolveCollision(BgpConnection connection)
     {
@@ -250,11 +302,17 @@ public sealed class Collector : IAsyncDisposable
                 connection.CollisionDump();
                 return;
             }
-            if (other.State == SessionState.OpenConfirm)
+            if (other.State != SessionState.OpenConfirm) continue;
+            var loser = other;
+            if (other.LocallyInitiated != connection.LocallyInitiated)
             {
-                _log.LogInformation("{Peer}: connection collision; closing the older connection", connection.Info);
-                other.CollisionDump();
+                bool keepRemote = RouterIdValue < connection.Info.PeerBgpIdentifier;
+                loser = connection.LocallyInitiated == keepRemote ? connection : other;
             }
+            _log.LogInformation("{Peer}: connection collision; closing the {Which} connection", connection.Info,
+                loser.LocallyInitiated ? "locally initiated" : loser == other ? "older" : "remotely initiated");
+            loser.CollisionDump();
+            if (loser == connection) return;
         }
     }
 

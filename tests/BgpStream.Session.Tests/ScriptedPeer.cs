@@ -18,6 +18,9 @@ internal sealed class ScriptedPeer : IDisposable
 
     private ScriptedPeer(Socket socket) => _socket = socket;
 
+    /// <summary>A peer on a connection the collector opened (an active peer).</summary>
+    public static ScriptedPeer FromAccepted(Socket socket) => new(socket);
+
     public static async Task<ScriptedPeer> ConnectAsync(IPEndPoint collector, IPAddress local, int? receiveBuffer = null, string? md5Password = null)
     {
         var socket = new Socket(local.AddressFamily, SocketType.Stream, ProtocolType.Tcp);

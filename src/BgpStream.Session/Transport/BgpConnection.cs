@@ -29,8 +29,9 @@ internal sealed class BgpConnection : IFsmActions
     private bool _dropRequested;
     private bool _fastDrop;
 
-    public BgpConnection(Collector owner, Socket socket, SessionInfo info, FsmSettings settings, ILogger log)
+    public BgpConnection(Collector owner, Socket socket, SessionInfo info, FsmSettings settings, ILogger log, bool locallyInitiated = false)
     {
+        LocallyInitiated = locallyInitiated;
         _owner = owner;
         _socket = socket;
         Info = info;
@@ -41,6 +42,8 @@ internal sealed class BgpConnection : IFsmActions
 
     public SessionInfo Info { get; }
     public SessionState State => Info.State;
+    /// <summary>We connected to the peer (an active peer), rather than it to us; RFC 4271 §6.8 needs to know.</summary>
+    public bool LocallyInitiated { get; }
 
     /// <summary>Bytes the kernel holds unacknowledged for this peer (-1 if unknown); a stuck peer's grows.</summary>
     public int SendQueueBytes => SocketSendQueue.Size(_socket);
@@ -51,8 +54,17 @@ internal sealed class BgpConnection : IFsmActions
         lock (_gate)
         {
             Info.State = SessionState.Idle;
-            _fsm.Start(passive: true);
-            _fsm.TcpConnectionConfirmed();
+            if (LocallyInitiated)
+            {
+                // The dialler already connected: events 3 then 16 (Connect -> OpenSent).
+                _fsm.Start(passive: false);
+                _fsm.TcpConnectionAcked();
+            }
+            else
+            {
+                _fsm.Start(passive: true);
+                _fsm.TcpConnectionConfirmed();
+            }
         }
         var writer = Task.Run(WriteLoopAsync, CancellationToken.None);
         try
@@ -235,7 +247,7 @@ internal sealed class BgpConnection : IFsmActions
 
     void IFsmActions.InitiateConnection()
     {
-        // Passive connections never initiate; active peers are dialled by the collector.
+        // The collector's dialler connects before the FSM starts; a connection never re-dials itself.
     }
 
     void IFsmActions.DropConnection()
