@@ -311,8 +311,13 @@ public sealed class Collector : IAsyncDisposable
             }
             _log.LogInformation("{Peer}: connection collision; closing the {Which} connection", connection.Info,
                 loser.LocallyInitiated ? "locally initiated" : loser == other ? "older" : "remotely initiated");
-            loser.CollisionDump();
-            if (loser == connection) return;
+            if (loser == connection)
+            {
+                connection.CollisionDump();
+                return;
+            }
+            // Not under this connection's lock: the other one may be resolving against us right now.
+            ThreadPool.QueueUserWorkItem(static c => c.CollisionDump(), loser, preferLocal: false);
         }
     }
 

@@ -152,6 +152,23 @@ public sealed class CollectorTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Two_connections_in_OpenConfirm_keep_the_newer_one()
+    {
+        // The peer opened both: it has given up on the first (RFC 4271 §6.8 for a passive collector).
+        using var older = await ScriptedPeer.ConnectAsync(Endpoint, PeerAddress);
+        older.SendOpen(65001);
+        await older.ReceiveAsync(BgpMessageType.Keepalive);
+        using var newer = await ScriptedPeer.ConnectAsync(Endpoint, PeerAddress);
+        newer.SendOpen(65001);
+        await newer.ReceiveAsync(BgpMessageType.Keepalive);
+        var notification = await older.ReceiveAsync(BgpMessageType.Notification);
+        Assert.Equal((6, 7), (notification![19], notification[20]));
+        newer.SendKeepalive();
+        var t = await WaitForTransitionAsync(t => t.To == SessionState.Established, TimeSpan.FromSeconds(5));
+        Assert.Contains(Transitions(), t => t.Reason.Kind == ReasonKind.CollisionDump && t.From == SessionState.OpenConfirm);
+    }
+
+    [Fact]
     public async Task Stop_sends_administrative_shutdown_with_the_text()
     {
         using var peer = await ScriptedPeer.ConnectAsync(Endpoint, PeerAddress);
