@@ -10,20 +10,8 @@ public sealed partial class BgpFsm
             case FsmEvent.ManualStart or FsmEvent.AutomaticStart
                 or FsmEvent.ManualStartWithPassiveTcpEstablishment or FsmEvent.AutomaticStartWithPassiveTcpEstablishment:
                 break;
-            case FsmEvent.ManualStop:
-                // "sends the NOTIFICATION message with a Cease, ..., deletes all routes associated
-                // with this connection, ..., sets the ConnectRetryCounter to zero, ... Idle."
-                NotifyStop();
-                GoIdle(ev, ReasonKind.AdminStop, resetCounter: true);
-                break;
-            case FsmEvent.AutomaticStop:
-                NotifyStop();
-                GoIdle(ev, ReasonFor(ev));
-                break;
-            case FsmEvent.HoldTimerExpires:
-                // "sends a NOTIFICATION message with the Error Code Hold Timer Expired, ... Idle."
-                Notify(Bgp.NotificationCodes.HoldTimerExpired, 0);
-                GoIdle(ev, ReasonKind.HoldTimerExpired);
+            case FsmEvent.ManualStop or FsmEvent.AutomaticStop or FsmEvent.HoldTimerExpires or FsmEvent.OpenCollisionDump:
+                CloseWithNotification(ev);
                 break;
             case FsmEvent.SendHoldTimerExpires:
                 SendHoldTimerExpired(ev);
@@ -37,10 +25,6 @@ public sealed partial class BgpFsm
                 break;
             case FsmEvent.TcpConnectionFails or FsmEvent.NotifMsg or FsmEvent.NotifMsgVerErr:
                 GoIdle(ev, ReasonFor(ev));
-                break;
-            case FsmEvent.OpenCollisionDump:
-                Notify(Bgp.NotificationCodes.Cease, Bgp.NotificationCodes.CeaseSubcode.ConnectionCollisionResolution);
-                GoIdle(ev, ReasonKind.CollisionDump);
                 break;
             case FsmEvent.KeepAliveMsg or FsmEvent.UpdateMsg:
                 // "restarts its HoldTimer, if the negotiated HoldTime value is non-zero, and remains

@@ -10,17 +10,8 @@ public sealed partial class BgpFsm
             case FsmEvent.ManualStart or FsmEvent.AutomaticStart
                 or FsmEvent.ManualStartWithPassiveTcpEstablishment or FsmEvent.AutomaticStartWithPassiveTcpEstablishment:
                 break;
-            case FsmEvent.ManualStop:
-                NotifyStop();
-                GoIdle(ev, ReasonKind.AdminStop, resetCounter: true);
-                break;
-            case FsmEvent.AutomaticStop:
-                NotifyStop();
-                GoIdle(ev, ReasonFor(ev));
-                break;
-            case FsmEvent.HoldTimerExpires:
-                Notify(Bgp.NotificationCodes.HoldTimerExpired, 0);
-                GoIdle(ev, ReasonKind.HoldTimerExpired);
+            case FsmEvent.ManualStop or FsmEvent.AutomaticStop or FsmEvent.HoldTimerExpires or FsmEvent.OpenCollisionDump:
+                CloseWithNotification(ev);
                 break;
             case FsmEvent.SendHoldTimerExpires:
                 SendHoldTimerExpired(ev);
@@ -39,10 +30,6 @@ public sealed partial class BgpFsm
             case FsmEvent.BgpHeaderErr or FsmEvent.BgpOpenMsgErr:
                 NotifyError();
                 GoIdle(ev, ReasonKind.ProtocolError);
-                break;
-            case FsmEvent.OpenCollisionDump:
-                Notify(Bgp.NotificationCodes.Cease, Bgp.NotificationCodes.CeaseSubcode.ConnectionCollisionResolution);
-                GoIdle(ev, ReasonKind.CollisionDump);
                 break;
             case FsmEvent.KeepAliveMsg:
                 // "restarts the HoldTimer and changes its state to Established."

@@ -10,21 +10,8 @@ public sealed partial class BgpFsm
             case FsmEvent.ManualStart or FsmEvent.AutomaticStart
                 or FsmEvent.ManualStartWithPassiveTcpEstablishment or FsmEvent.AutomaticStartWithPassiveTcpEstablishment:
                 break;
-            case FsmEvent.ManualStop:
-                // "sends the NOTIFICATION with a Cease, sets the ConnectRetryTimer to zero, ...
-                // sets the ConnectRetryCounter to zero, and changes its state to Idle."
-                NotifyStop();
-                GoIdle(ev, ReasonKind.AdminStop, resetCounter: true);
-                break;
-            case FsmEvent.AutomaticStop:
-                NotifyStop();
-                GoIdle(ev, ReasonFor(ev));
-                break;
-            case FsmEvent.HoldTimerExpires:
-                // "sends a NOTIFICATION message with the error code Hold Timer Expired" — the large
-                // value set on entering OpenSent: a session never waits here forever.
-                Notify(Bgp.NotificationCodes.HoldTimerExpired, 0);
-                GoIdle(ev, ReasonKind.HoldTimerExpired);
+            case FsmEvent.ManualStop or FsmEvent.AutomaticStop or FsmEvent.HoldTimerExpires or FsmEvent.OpenCollisionDump:
+                CloseWithNotification(ev);
                 break;
             case FsmEvent.TcpConnectionValid or FsmEvent.TcpCrAcked or FsmEvent.TcpConnectionConfirmed or FsmEvent.TcpCrInvalid:
                 break; // a second connection is its own FSM; §6.8 collisions are resolved by the owner
@@ -45,10 +32,6 @@ public sealed partial class BgpFsm
             case FsmEvent.BgpHeaderErr or FsmEvent.BgpOpenMsgErr:
                 NotifyError();
                 GoIdle(ev, ReasonKind.ProtocolError);
-                break;
-            case FsmEvent.OpenCollisionDump:
-                Notify(Bgp.NotificationCodes.Cease, Bgp.NotificationCodes.CeaseSubcode.ConnectionCollisionResolution);
-                GoIdle(ev, ReasonKind.CollisionDump);
                 break;
             case FsmEvent.NotifMsgVerErr:
                 GoIdle(ev, ReasonKind.NotificationReceived, incrementCounter: false);

@@ -339,6 +339,36 @@ public sealed partial class BgpFsm
     private void NotifyStop() => Notify(NotificationCodes.Cease, _stopNotification.Subcode, _stopNotification.Data);
 
     /// <summary>
+    /// Events 2, 8, 10 and 23 take the same steps in OpenSent, OpenConfirm and Established
+    /// (§8.2.2): send the NOTIFICATION that says why (Cease with the stop's subcode and text, Hold
+    /// Timer Expired, or Cease / Connection Collision Resolution), release resources, drop the
+    /// connection, count the failure (a manual stop resets the counter instead), go to Idle. In
+    /// OpenSent the Hold Timer is the large value set on entry, so no session waits there forever.
+    /// </summary>
+    private void CloseWithNotification(FsmEvent ev)
+    {
+        switch (ev)
+        {
+            case FsmEvent.ManualStop:
+                NotifyStop();
+                GoIdle(ev, ReasonKind.AdminStop, resetCounter: true);
+                break;
+            case FsmEvent.AutomaticStop:
+                NotifyStop();
+                GoIdle(ev, ReasonFor(ev));
+                break;
+            case FsmEvent.HoldTimerExpires:
+                Notify(NotificationCodes.HoldTimerExpired, 0);
+                GoIdle(ev, ReasonKind.HoldTimerExpired);
+                break;
+            case FsmEvent.OpenCollisionDump:
+                Notify(NotificationCodes.Cease, NotificationCodes.CeaseSubcode.ConnectionCollisionResolution);
+                GoIdle(ev, ReasonKind.CollisionDump);
+                break;
+        }
+    }
+
+    /// <summary>
     /// RFC 6608: "Receive Unexpected Message in OpenSent/OpenConfirm/Established State" (5/1..3);
     /// other events that RFC 4271 §8.2.2 calls an FSM error use subcode 0.
     /// </summary>
