@@ -3,8 +3,10 @@ using BgpStream.Bgp;
 namespace BgpStream.Pipeline;
 
 /// <summary>
-/// Extended communities as text: route targets and route origins (RFC 4360 §4, RFC 5668) as
-/// <c>rt:ADMIN:VALUE</c> / <c>soo:ADMIN:VALUE</c>; anything else as <c>0x</c> and the 16 hex digits.
+/// Extended communities as text, losslessly: transitive route targets and route origins (RFC 4360
+/// §4, RFC 5668) as <c>rt:ADMIN:VALUE</c> / <c>soo:ADMIN:VALUE</c>, where ADMIN is a 2-octet AS, an
+/// IPv4 address, or a 4-octet AS written with an <c>L</c> suffix (as Junos does, so that
+/// <c>rt:100L:5</c> and <c>rt:100:5</c> stay distinct); anything else as <c>0x</c> and 16 hex digits.
 /// </summary>
 public static class ExtendedCommunityText
 {
@@ -20,10 +22,10 @@ public static class ExtendedCommunityText
         byte type = (byte)(value >> 56);
         byte subtype = (byte)(value >> 48);
         ReadOnlySpan<byte> kind = subtype switch { 0x02 => "rt:"u8, 0x03 => "soo:"u8, _ => default };
-        if (!kind.IsEmpty && (type & 0x3F) <= 0x02)
+        if (!kind.IsEmpty && type <= 0x02)
         {
             text.Append(kind);
-            switch (type & 0x3F)
+            switch (type)
             {
                 case 0x00: // 2-octet AS specific: AS (2) : value (4)
                     text.Append((value >> 32) & 0xFFFF);
@@ -37,7 +39,7 @@ public static class ExtendedCommunityText
                     return;
                 default: // 4-octet AS specific (RFC 5668): AS (4) : value (2)
                     text.Append((value >> 16) & 0xFFFF_FFFF);
-                    text.Append((byte)':');
+                    text.Append("L:"u8);
                     text.Append(value & 0xFFFF);
                     return;
             }

@@ -52,7 +52,7 @@ public class ElementJsonWriterTests
                 writer.AddMultiExitDisc(10);
                 writer.AddCommunities([65001u << 16 | 7]);
                 writer.AddLargeCommunities([(65001u, 1u, 2u)]);
-                writer.AddExtendedCommunities([0x0002FDE900000064, 0x0102C0000201000A, 0x0302000000000001]);
+                writer.AddExtendedCommunities([0x0002FDE900000064, 0x0102C0000201000A, 0x0202FA56EA010007, 0x4002FDE900000064, 0x0302000000000001]);
             };
             w.Nlri.AddRange(["10.0.0.0/24", "10.0.1.0/24"]);
         });
@@ -75,8 +75,9 @@ public class ElementJsonWriterTests
             Assert.Equal(JsonValueKind.Null, line.GetProperty("local_pref").ValueKind);
             Assert.Equal(["65001:7"], line.GetProperty("communities").EnumerateArray().Select(e => e.GetString()));
             Assert.Equal(["65001:1:2"], line.GetProperty("large_communities").EnumerateArray().Select(e => e.GetString()));
-            // RT 2-octet AS 65001:100; RT IPv4 192.0.2.1:10 (type 0x01, transitive); anything else in hex.
-            Assert.Equal(["rt:65001:100", "rt:192.0.2.1:10", "0x0302000000000001"],
+            // RT 2-octet AS 65001:100; RT IPv4 192.0.2.1:10; RT 4-octet AS 4200000001:7 with the L;
+            // a non-transitive RT (0x40) and anything else in hex.
+            Assert.Equal(["rt:65001:100", "rt:192.0.2.1:10", "rt:4200000001L:7", "0x4002fde900000064", "0x0302000000000001"],
                 line.GetProperty("ext_communities").EnumerateArray().Select(e => e.GetString()));
         }
     }
