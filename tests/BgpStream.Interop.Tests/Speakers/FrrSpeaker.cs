@@ -36,19 +36,31 @@ public sealed class FrrSpeaker(SpeakerOptions options) : BgpSpeaker("frr", optio
         var config = Directory.File("bgpd.conf");
         await File.WriteAllTextAsync(config, BuildConfig(), cancellationToken).ConfigureAwait(false);
         StartDaemon("bgpd", BgpdPath,
-            ["-Z", "-n", "-S", "-f", config, "-i", Directory.File("bgpd.pid"), "--vty_socket", Directory.Path,
+            // --tcli: the config file becomes one northbound transaction. Without it every route-map
+            // line is its own commit that revalidates the whole candidate, and 200 route-maps take minutes.
+            ["-Z", "-n", "-S", "--tcli", "-f", config, "-i", Directory.File("bgpd.pid"), "--vty_socket", Directory.Path,
              "-A", "127.0.0.1", "-P", "0", "-p", "0", "--log", "stdout", "--log-level", "notifications"]);
         int v4 = RoutesToOriginate().Count(r => !r.IsIPv6), v6 = RoutesToOriginate().Count(r => r.IsIPv6);
-        await WaitUntilAsync(async () =>
-        {
-            if (!File.Exists(Directory.File("bgpd.vty"))) return false;
-            using var doc = JsonDocument.Parse((await VtyshAsync(cancellationToken, "show bgp summary json").ConfigureAwait(false)).Stdout);
-            return RibCount(doc.RootElement, "ipv4Unicast") == v4 && RibCount(doc.RootElement, "ipv6Unicast") == v6;
-        }, TimeSpan.FromSeconds(60), cancellationToken).ConfigureAwait(false);
+        // Route-maps are applied a few seconds after the config is read (route-map update timer).
+        await WaitUntilAsync(async () => File.Exists(Directory.File("bgpd.vty"))
+                && await PrefixCountAsync("ipv4", cancellationToken).ConfigureAwait(false) == v4
+                && await PrefixCountAsync("ipv6", cancellationToken).ConfigureAwait(false) == v6,
+            TimeSpan.FromSeconds(60), cancellationToken).ConfigureAwait(false);
     }
 
-    private static int RibCount(JsonElement root, string family) =>
-        root.TryGetProperty(family, out var f) && f.TryGetProperty("ribCount", out var c) ? c.GetInt32() : 0;
+    private async Task<int> PrefixCountAsync(string afi, CancellationToken cancellationToken)
+    {
+        var r = await VtyshAsync(cancellationToken, $"show bgp {afi} unicast statistics json").ConfigureAwait(false);
+        using var doc = JsonDocument.Parse(r.Stdout);
+        return doc.RootElement.GetProperty($"{afi}Unicast")[0].TryGetProperty("totalPrefixes", out var n) ? n.GetInt32() : 0;
+    }
+
+    /// <summary>
+    /// FRR gives a <c>network</c> route MED 0 (its IGP metric, as no zebra resolves it) unless the
+    /// route-map sets one, and sends it to eBGP peers.
+    /// </summary>
+    public override IReadOnlyList<BgpRoute> ExpectedExportedRoutes() =>
+        base.ExpectedExportedRoutes().Select(r => r.Med is null ? r with { Med = 0 } : r).ToArray();
 
     private Task<ProcessResult> VtyshAsync(CancellationToken cancellationToken, params string[] commands) =>
         CliAsync("vtysh", ["--vty_socket", Directory.Path, "-d", "bgpd", .. commands.SelectMany(c => new[] { "-c", c })],
@@ -106,14 +118,18 @@ public sealed class FrrSpeaker(SpeakerOptions options) : BgpSpeaker("frr", optio
         string asPath = path.GetProperty("aspath").GetProperty("string").GetString()!.Trim();
         asPath = asPath.Length == 0 ? Options.LocalAs.ToString(CultureInfo.InvariantCulture) : $"{Options.LocalAs} {asPath}";
         uint? med = path.TryGetProperty("metric", out var m) ? m.GetUInt32() : null;
-        string Text(string name) => path.TryGetProperty(name, out var e) && e.TryGetProperty("string", out var s) ? s.GetString()! : "";
-        var communities = Text("community").Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(BgpRoute.ParseCommunity);
-        var large = Text("largeCommunity").Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(t =>
+        // "list" when FRR gives one: its "string" is cut short for long community lists.
+        IEnumerable<string> Items(string name) =>
+            !path.TryGetProperty(name, out var e) ? []
+            : e.TryGetProperty("list", out var l) ? l.EnumerateArray().Select(x => x.GetString()!).ToArray()
+            : e.GetProperty("string").GetString()!.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        var communities = Items("community").Select(BgpRoute.ParseCommunity);
+        var large = Items("largeCommunity").Select(t =>
         {
             var p = t.Split(':');
             return (uint.Parse(p[0], CultureInfo.InvariantCulture), uint.Parse(p[1], CultureInfo.InvariantCulture), uint.Parse(p[2], CultureInfo.InvariantCulture));
         });
-        var ext = Text("extendedCommunity").Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(ParseExtCommunity);
+        var ext = Items("extendedCommunity").Select(ParseExtCommunity);
         bool v6 = prefix.Contains(':', StringComparison.Ordinal);
         return new BgpRoute(prefix, path.TryGetProperty("addpathTxId", out var id) ? id.GetUInt32() : 0, asPath,
             Options.NextHop(v6).ToString(), path.GetProperty("origin").GetString()!.ToUpperInvariant(), med,
@@ -154,11 +170,20 @@ public sealed class FrrSpeaker(SpeakerOptions options) : BgpSpeaker("frr", optio
         }
     }
 
-    /// <summary>An outbound route-map entry that denies everything, then a soft reset out: FRR withdraws every prefix.</summary>
+    /// <summary>
+    /// <c>no network</c> for every prefix, so FRR withdraws them. (Route-map edits would not do:
+    /// under <c>--tcli</c> vtysh's changes to northbound objects such as route-maps stay uncommitted.)
+    /// </summary>
     public override async Task WithdrawAllAsync(CancellationToken cancellationToken = default)
     {
-        await VtyshAsync(cancellationToken, "configure terminal", "route-map export4 deny 10", "exit", "route-map export6 deny 10", "exit").ConfigureAwait(false);
-        await VtyshAsync(cancellationToken, $"clear bgp ipv4 unicast {Collector} soft out", $"clear bgp ipv6 unicast {Collector} soft out").ConfigureAwait(false);
+        foreach (var family in RoutesToOriginate().GroupBy(r => r.IsIPv6))
+        {
+            foreach (var chunk in family.Chunk(2000))
+            {
+                await ConfigureAsync(cancellationToken, [$"address-family {(family.Key ? "ipv6" : "ipv4")} unicast",
+                    .. chunk.Select(r => Invariant($"no network {r.Prefix} route-map a{r.Attributes.Id}"))]).ConfigureAwait(false);
+            }
+        }
     }
 
     public override Task ShutdownAsync(string text, CancellationToken cancellationToken = default) =>
