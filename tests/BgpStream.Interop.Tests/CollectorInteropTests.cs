@@ -152,7 +152,7 @@ public sealed class CollectorInteropTests(ITestOutputHelper output)
         return (new IPAddress([127, 0, 179, b[2]]), 179);
     }
 
-    private static void AssertSameRoutes(IEnumerable<BgpRoute> expected, IEnumerable<BgpRoute> actual, string what)
+    internal static void AssertSameRoutes(IEnumerable<BgpRoute> expected, IEnumerable<BgpRoute> actual, string what)
     {
         // Path ids are the speaker's choice and not every CLI shows them: compare multisets without them.
         var want = expected.Select(r => r.WithoutPathId().ToString()).Order(StringComparer.Ordinal).ToList();

@@ -1,0 +1,94 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using BgpStream.Interop.Tests.Routes;
+using BgpStream.Interop.Tests.Speakers;
+using BgpStream.Interop.Tests.Support;
+using Xunit.Abstractions;
+
+namespace BgpStream.Interop.Tests;
+
+/// <summary>
+/// The <c>bgpstream collect --stdout</c> executable end to end with BIRD: JSON lines equal to BIRD's
+/// export, and SIGTERM closing the session with Cease / Administrative Shutdown and its text.
+/// </summary>
+[Collection(InteropCollection.Name)]
+public sealed partial class CollectCommandTests(ITestOutputHelper output)
+{
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int Kill(int pid, int signal);
+
+    private static string CliPath()
+    {
+        // tests/BgpStream.Interop.Tests/bin/<Configuration>/net10.0 -> src/BgpStream.Cli/bin/<Configuration>/net10.0
+        var here = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/'));
+        string configuration = here.Parent!.Name;
+        var root = here.Parent!.Parent!.Parent!.Parent!.Parent!.FullName;
+        var path = Path.Combine(root, "src", "BgpStream.Cli", "bin", configuration, "net10.0", "bgpstream.dll");
+        Assert.True(File.Exists(path), $"{path} is missing: build the solution first (scripts/test.sh does)");
+        return path;
+    }
+
+    private static int FreePort()
+    {
+        using var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        s.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)s.LocalEndPoint!).Port;
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task Collect_prints_BIRDs_routes_as_JSON_and_SIGTERM_shuts_the_session_down_with_a_text()
+    {
+        var local = IPAddress.Parse("127.0.13.1");
+        int port = FreePort();
+        var start = new ProcessStartInfo("dotnet")
+        {
+            ArgumentList = { CliPath(), "collect", "--listen", $"127.0.0.1:{port}", "--asn", "65000", "--router-id", "192.0.2.1",
+                "--peer", "127.0.13.1=65013", "--hold-time", "30", "--stdout" },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var collector = Process.Start(start)!;
+        var stderr = new System.Text.StringBuilder();
+        collector.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (stderr) stderr.AppendLine(e.Data); };
+        collector.BeginErrorReadLine();
+        var session = new CollectorSession(local);
+        var reader = Task.Run(async () =>
+        {
+            while (await collector.StandardOutput.ReadLineAsync() is { } line) session.OnJson(line);
+        });
+        try
+        {
+            await using var speaker = new BirdSpeaker(new SpeakerOptions
+            {
+                LocalAddress = local,
+                LocalAs = 65013,
+                CollectorAddress = IPAddress.Loopback,
+                CollectorPort = port,
+                HoldTime = 30,
+                Routes = RouteSet.Generate(seed: 13, 500, 100),
+            });
+            await speaker.StartAsync();
+            await session.WaitUntilAsync(s => s.IsEstablished && s.RouteCount(false) == 500 && s.RouteCount(true) == 100, TimeSpan.FromSeconds(30), "the table");
+            CollectorInteropTests.AssertSameRoutes(await speaker.GetExportedRoutesAsync(), session.Routes, "collect --stdout vs BIRD's export");
+
+            Assert.Equal(0, Kill(collector.Id, 15)); // SIGTERM
+            Assert.True(collector.WaitForExit(TimeSpan.FromSeconds(15)), "collect did not exit after SIGTERM");
+            await reader.WaitAsync(TimeSpan.FromSeconds(5));
+            Assert.Equal(0, collector.ExitCode);
+            Assert.Equal("admin_stop", session.CloseReason);
+            Assert.True(session.NotificationSent);
+            Assert.Equal((6, 2, "collector shutting down"), (session.Notification!.Code, session.Notification.Subcode, session.Notification.ShutdownCommunication));
+            // BIRD decoded the same text.
+            var bird = await speaker.DescribeAsync();
+            output.WriteLine(bird);
+            Assert.Contains("collector shutting down", bird);
+        }
+        finally
+        {
+            if (!collector.HasExited) collector.Kill(entireProcessTree: true);
+            lock (stderr) output.WriteLine(stderr.ToString());
+        }
+    }
+}
