@@ -74,6 +74,12 @@ internal sealed class BgpConnection : IFsmActions
                 if (_count == _buffer.Length) Array.Resize(ref _buffer, _buffer.Length * 2);
                 int n = await _socket.ReceiveAsync(_buffer.AsMemory(_count), SocketFlags.None, linked.Token).ConfigureAwait(false);
                 if (n == 0) break; // the peer closed its side
+                if (_dropRequested)
+                {
+                    // Going down: what arrives now is not processed, and must not pile up either.
+                    _count = 0;
+                    continue;
+                }
                 _count += n;
                 long now = CollectorRecord.ToMicros(_owner.Clock.GetUtcNow());
                 lock (_gate) ProcessBuffer(now);
