@@ -35,6 +35,14 @@ public sealed class SpeakerFixtureTests(ITestOutputHelper output)
     public Task Frr_Ipv6Transport_Md5_HoldTimerExpiresWhenFrozen() =>
         SmallScenarioAsync(o => new FrrSpeaker(o), FrrSpeaker.StaticFeatures, IPAddress.Parse("2001:db8:0:ffff::2:1"), 4_200_065_002);
 
+    [Fact(Timeout = 180_000)]
+    public Task Gobgp_Ipv4Transport_AddPath() =>
+        FullScenarioAsync(o => new GobgpSpeaker(o), GobgpSpeaker.StaticFeatures, IPAddress.Parse("127.0.3.1"), 65003);
+
+    [Fact(Timeout = 120_000)]
+    public Task Gobgp_Ipv6Transport_Md5_HoldTimerExpiresWhenFrozen() =>
+        SmallScenarioAsync(o => new GobgpSpeaker(o), GobgpSpeaker.StaticFeatures, IPAddress.Parse("2001:db8:0:ffff::3:1"), 4_200_065_003);
+
     private async Task FullScenarioAsync(Func<SpeakerOptions, BgpSpeaker> create, SpeakerFeatures features, IPAddress local, uint localAs)
     {
         var watch = Stopwatch.StartNew();

@@ -43,7 +43,7 @@ public sealed class DaemonProcess : IDisposable
             throw new ProcessFailedException($"{name}: `{fileName}` is not installed; run scripts/setup.sh");
         var psi = ProcessRunner.CreateStartInfo("/usr/bin/setsid", [path, .. arguments], environment, workingDirectory);
         var process = new Process { StartInfo = psi };
-        var log = new StreamWriter(logPath, append: true, Encoding.UTF8) { AutoFlush = true };
+        var log = new StreamWriter(logPath, append: true, new UTF8Encoding(false)) { AutoFlush = true };
         var daemon = new DaemonProcess(name, process, log);
         process.OutputDataReceived += (_, e) => daemon.Append(e.Data);
         process.ErrorDataReceived += (_, e) => daemon.Append(e.Data);
