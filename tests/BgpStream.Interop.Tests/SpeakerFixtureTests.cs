@@ -43,6 +43,14 @@ public sealed class SpeakerFixtureTests(ITestOutputHelper output)
     public Task Gobgp_Ipv6Transport_Md5_HoldTimerExpiresWhenFrozen() =>
         SmallScenarioAsync(o => new GobgpSpeaker(o), GobgpSpeaker.StaticFeatures, IPAddress.Parse("2001:db8:0:ffff::3:1"), 4_200_065_003);
 
+    [Fact(Timeout = 180_000)]
+    public Task OpenBgpd_Ipv4Transport_AddPath() =>
+        FullScenarioAsync(o => new OpenBgpdSpeaker(o), OpenBgpdSpeaker.StaticFeatures, IPAddress.Parse("127.0.5.1"), 65005);
+
+    [Fact(Timeout = 120_000)]
+    public Task OpenBgpd_Ipv6Transport_HoldTimerExpiresWhenFrozen() =>
+        SmallScenarioAsync(o => new OpenBgpdSpeaker(o), OpenBgpdSpeaker.StaticFeatures, IPAddress.Parse("2001:db8:0:ffff::5:1"), 4_200_065_005);
+
     private async Task FullScenarioAsync(Func<SpeakerOptions, BgpSpeaker> create, SpeakerFeatures features, IPAddress local, uint localAs)
     {
         var watch = Stopwatch.StartNew();
