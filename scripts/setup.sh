@@ -16,6 +16,8 @@ command -v gobgpd >/dev/null 2>&1 || interop+=(gobgpd)
 command -v exabgp >/dev/null 2>&1 || interop+=(exabgp)
 [ -x /usr/sbin/bgpctl ] || interop+=(openbgpd)
 missing+=("${interop[@]}")
+# Node.js runs the independent Arrow IPC readers of tests/BgpStream.Arrow.Tests (npm packages below).
+command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}" >&2
   sudo_if_needed apt-get update -qq
@@ -29,4 +31,12 @@ fi
 if ! command -v dotnet >/dev/null 2>&1; then
   echo "setup: the .NET 10 SDK is required (dotnet on PATH)" >&2
   exit 1
+fi
+
+# The Arrow readers the tests compare our files against (apache-arrow, arrow-rs in parquet-wasm, DuckDB in
+# duckdb-wasm), pinned by package-lock.json; (re)installed when missing or when the lock file is newer.
+readers="$(cd "$(dirname "$0")/.." && pwd)/tests/BgpStream.Arrow.Tests/readers"
+if [ ! -f "$readers/node_modules/.package-lock.json" ] || [ "$readers/package-lock.json" -nt "$readers/node_modules/.package-lock.json" ]; then
+  echo "setup: installing the Arrow test readers (npm ci in $readers)" >&2
+  npm ci --prefix "$readers" --no-audit --no-fund --loglevel=error >/dev/null
 fi

@@ -1,0 +1,70 @@
+namespace BgpStream.Arrow;
+
+/// <summary>
+/// Dictionary&lt;Int32, Utf8&gt; columns. Each distinct string gets the next index; a string is
+/// allocated only the first time it is seen. The dictionary grows for the builder's life: every
+/// batch carries the entries added since the previous one, which the writers emit as a delta
+/// DictionaryBatch. A new stream or file needs <see cref="RecordBatchBuilder.ResetDictionaries"/>.
+/// </summary>
+public sealed class DictionaryStringColumnBuilder : ArrowColumnBuilder
+{
+    private readonly Dictionary<string, int> _indexOf = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _lookup;
+    private readonly PooledBuffer _indices = new();
+    private readonly StringColumnBuilder _newEntries;
+    private readonly long _dictionaryId;
+    private int _deltaStart;
+
+    internal DictionaryStringColumnBuilder(ArrowField field, long dictionaryId) : base(field)
+    {
+        if (field.Type.IndexType!.Id != ArrowTypeId.Int32 || field.Type.ValueType!.Id != ArrowTypeId.String)
+            throw new NotSupportedException($"field '{field.Name}': only Dictionary<Int32, Utf8> is supported");
+        _dictionaryId = dictionaryId;
+        _lookup = _indexOf.GetAlternateLookup<ReadOnlySpan<char>>();
+        _newEntries = new StringColumnBuilder(new ArrowField("dictionary", ArrowType.String, nullable: false));
+    }
+
+    /// <summary>Distinct strings seen since the builder started (or since the last reset).</summary>
+    public int DictionaryCount => _indexOf.Count;
+
+    public void Append(ReadOnlySpan<char> value)
+    {
+        if (!_lookup.TryGetValue(value, out int index))
+        {
+            index = _indexOf.Count;
+            _lookup.TryAdd(value, index);
+            _newEntries.Append(value);
+        }
+        _indices.Append(index);
+        AppendValid();
+    }
+
+    public void Append(string? value)
+    {
+        if (value is null) AppendNull();
+        else Append(value.AsSpan());
+    }
+
+    private protected override void AppendNullSlot() => _indices.Append(0);
+
+    private protected override ArrayData BuildArray(int length, int nullCount, OwnedBuffer validity)
+    {
+        var delta = new DictionaryDelta(_dictionaryId, _deltaStart, _newEntries.Build());
+        _deltaStart = _indexOf.Count;
+        return new(Field.Type, length, nullCount, [validity, _indices.Detach()], []) { Dictionary = delta };
+    }
+
+    internal void ResetDictionary()
+    {
+        if (Length != 0) throw new InvalidOperationException("ResetDictionaries with rows not yet built");
+        _indexOf.Clear();
+        _newEntries.Build().Dispose();
+        _deltaStart = 0;
+    }
+
+    private protected override void DisposeBuffers()
+    {
+        _indices.Dispose();
+        _newEntries.Dispose();
+    }
+}
