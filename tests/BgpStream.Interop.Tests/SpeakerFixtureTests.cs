@@ -51,6 +51,14 @@ public sealed class SpeakerFixtureTests(ITestOutputHelper output)
     public Task OpenBgpd_Ipv6Transport_HoldTimerExpiresWhenFrozen() =>
         SmallScenarioAsync(o => new OpenBgpdSpeaker(o), OpenBgpdSpeaker.StaticFeatures, IPAddress.Parse("2001:db8:0:ffff::5:1"), 4_200_065_005);
 
+    [Fact(Timeout = 180_000)]
+    public Task ExaBgp_Ipv4Transport_AddPath_ExtendedMessage() =>
+        FullScenarioAsync(o => new ExaBgpSpeaker(o), ExaBgpSpeaker.StaticFeatures, IPAddress.Parse("127.0.4.1"), 65004);
+
+    [Fact(Timeout = 120_000)]
+    public Task ExaBgp_Ipv6Transport_Md5_HoldTimerExpiresWhenFrozen() =>
+        SmallScenarioAsync(o => new ExaBgpSpeaker(o), ExaBgpSpeaker.StaticFeatures, IPAddress.Parse("2001:db8:0:ffff::4:1"), 4_200_065_004);
+
     private async Task FullScenarioAsync(Func<SpeakerOptions, BgpSpeaker> create, SpeakerFeatures features, IPAddress local, uint localAs)
     {
         var watch = Stopwatch.StartNew();
