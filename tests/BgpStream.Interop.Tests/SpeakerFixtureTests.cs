@@ -48,7 +48,7 @@ public sealed class SpeakerFixtureTests(ITestOutputHelper output)
         FullScenarioAsync(o => new OpenBgpdSpeaker(o), OpenBgpdSpeaker.StaticFeatures, IPAddress.Parse("127.0.5.1"), 65005);
 
     [Fact(Timeout = 120_000)]
-    public Task OpenBgpd_Ipv6Transport_HoldTimerExpiresWhenFrozen() =>
+    public Task OpenBgpd_Ipv6Transport_Md5_HoldTimerExpiresWhenFrozen() =>
         SmallScenarioAsync(o => new OpenBgpdSpeaker(o), OpenBgpdSpeaker.StaticFeatures, IPAddress.Parse("2001:db8:0:ffff::5:1"), 4_200_065_005);
 
     [Fact(Timeout = 180_000)]
@@ -58,6 +58,54 @@ public sealed class SpeakerFixtureTests(ITestOutputHelper output)
     [Fact(Timeout = 120_000)]
     public Task ExaBgp_Ipv6Transport_Md5_HoldTimerExpiresWhenFrozen() =>
         SmallScenarioAsync(o => new ExaBgpSpeaker(o), ExaBgpSpeaker.StaticFeatures, IPAddress.Parse("2001:db8:0:ffff::4:1"), 4_200_065_004);
+
+    [Fact]
+    public async Task A_missing_daemon_fails_the_test_and_points_to_setup_sh()
+    {
+        await using var speaker = new MissingDaemonSpeaker(new SpeakerOptions
+        {
+            LocalAddress = IPAddress.Parse("127.0.9.1"),
+            LocalAs = 65009,
+            CollectorAddress = IPAddress.Loopback,
+        });
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => speaker.StartAsync());
+        Assert.Contains("scripts/setup.sh", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Options_a_daemon_cannot_honour_are_refused_up_front()
+    {
+        var options = new SpeakerOptions
+        {
+            LocalAddress = IPAddress.Parse("127.0.9.1"),
+            LocalAs = 65009,
+            CollectorAddress = IPAddress.Loopback,
+            ExtendedMessage = true,
+        };
+        Assert.Throws<NotSupportedException>(() => new GobgpSpeaker(options));
+        Assert.Throws<NotSupportedException>(() => new OpenBgpdSpeaker(options));
+    }
+
+    [Fact]
+    public void The_route_set_is_deterministic_and_varied()
+    {
+        var a = RouteSet.Generate(42, Ipv4Count, Ipv6Count, new RouteSetOptions { AlternatePathEvery = 16, ExtendedMessageRoute = true });
+        var b = RouteSet.Generate(42, Ipv4Count, Ipv6Count, new RouteSetOptions { AlternatePathEvery = 16, ExtendedMessageRoute = true });
+        Assert.Equal(a.All.Select(r => (r.Prefix, r.PathIndex, r.Attributes.Id)), b.All.Select(r => (r.Prefix, r.PathIndex, r.Attributes.Id)));
+        Assert.Equal(Ipv4Count + 1, a.PrefixCount(ipv6: false));
+        Assert.Equal(Ipv6Count, a.PrefixCount(ipv6: true));
+        Assert.Equal(a.Primary.Count(), a.Primary.Select(r => r.Prefix).Distinct().Count());
+        var profiles = a.Profiles;
+        Assert.Contains(profiles, p => p.AsPath.Count >= 20);
+        Assert.Contains(profiles, p => p.AsPath.Any(asn => asn > 65535));
+        Assert.Contains(profiles, p => p.AsPath.Distinct().Count() < p.AsPath.Count);
+        Assert.Equal([0, 1, 2], profiles.Select(p => p.Origin).Distinct().Order());
+        Assert.Contains(profiles, p => p.Med is null);
+        Assert.Contains(profiles, p => p.LargeCommunities.Count > 0);
+        Assert.Equal([0x00, 0x01, 0x02], profiles.SelectMany(p => p.ExtCommunities).Select(e => (int)(e >> 56)).Distinct().Order());
+        Assert.Contains(a.All, r => r.PrefixLength != 24 && !r.IsIPv6);
+        Assert.Contains(a.All, r => r.PrefixLength != 48 && r.IsIPv6);
+    }
 
     private async Task FullScenarioAsync(Func<SpeakerOptions, BgpSpeaker> create, SpeakerFeatures features, IPAddress local, uint localAs)
     {
@@ -192,6 +240,20 @@ public sealed class SpeakerFixtureTests(ITestOutputHelper output)
     }
 
     private void Log(Stopwatch watch, string message) => output.WriteLine($"[{watch.Elapsed.TotalSeconds,6:F1}s] {message}");
+}
+
+/// <summary>A fixture whose daemon is not installed.</summary>
+internal sealed class MissingDaemonSpeaker(SpeakerOptions options) : BgpSpeaker("missing", options)
+{
+    public override SpeakerFeatures Features { get; } = new();
+    protected override IReadOnlyList<string> RequiredExecutables => ["bgpstream-no-such-bgp-daemon"];
+    protected override Task StartCoreAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public override Task<bool> IsEstablishedAsync(CancellationToken cancellationToken = default) => Task.FromResult(false);
+    public override Task<IReadOnlyList<BgpRoute>> GetExportedRoutesAsync(CancellationToken cancellationToken = default) =>
+        Task.FromResult<IReadOnlyList<BgpRoute>>([]);
+    public override Task WithdrawAllAsync(CancellationToken cancellationToken = default) => Task.CompletedTask;
+    public override Task ShutdownAsync(string text, CancellationToken cancellationToken = default) => Task.CompletedTask;
+    protected override Task<string> DescribeSessionAsync(CancellationToken cancellationToken) => Task.FromResult("");
 }
 
 /// <summary>Daemons run one at a time: the machine has two cores and the tests measure timing-sensitive things.</summary>

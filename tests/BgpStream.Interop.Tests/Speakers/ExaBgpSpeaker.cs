@@ -28,9 +28,14 @@ public sealed partial class ExaBgpSpeaker(SpeakerOptions options) : BgpSpeaker("
     };
 
     // Relays each line from a Unix socket client to ExaBGP (our stdout) and ExaBGP's answer
-    // (our stdin) back, up to and including the "done"/"error" that ends it.
+    // (our stdin) back, up to and including the "done"/"error" that ends it. ExaBGP puts its API
+    // processes in their own process group, out of reach of the group kill, so the relay asks
+    // the kernel for SIGKILL when ExaBGP dies (PR_SET_PDEATHSIG).
     private const string Relay = """
-        import os, socket, sys
+        import ctypes, os, signal, socket, sys
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)
+        if os.getppid() == 1:
+            sys.exit(0)
         path = sys.argv[1]
         srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         srv.bind(path)

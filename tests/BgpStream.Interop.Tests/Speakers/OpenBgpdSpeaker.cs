@@ -24,7 +24,7 @@ public sealed class OpenBgpdSpeaker(SpeakerOptions options) : BgpSpeaker("openbg
         AddPathSend = true,
         MultiplePathsPerPrefix = false,
         ExtendedMessage = false,
-        Md5 = false,
+        Md5 = true,
         ShutdownCommunication = true,
         ArbitraryAsPath = false,
     };
@@ -141,6 +141,7 @@ public sealed class OpenBgpdSpeaker(SpeakerOptions options) : BgpSpeaker("openbg
         sb.AppendLine(Invariant($"  local-address {(o.IsIPv6Transport ? o.NextHop4 : o.NextHop6)}"));
         sb.AppendLine(Invariant($"  port {o.CollectorPort}"));
         sb.AppendLine(Invariant($"  holdtime {o.HoldTime}"));
+        if (o.Md5Password is { } pw) sb.AppendLine($"  tcp md5sig password {pw}");
         if (o.IsIPv6Transport) sb.AppendLine("  multihop 2");
         sb.AppendLine(o.IsIPv6Transport ? "  announce IPv4 unicast" : "  announce IPv6 unicast");
         if (o.AddPathSend) sb.AppendLine("  announce add-path send all");
