@@ -77,7 +77,7 @@ internal static class CollectCommand
             Peers = peerList,
             HoldTime = hold,
             SendHoldTime = sendHoldTime is { } s ? TimeSpan.FromSeconds(s) : file?.SendHoldTime,
-            MaxSessions = file?.MaxSessions ?? 5000,
+            MaxSessions = file?.MaxSessions ?? 20_000,
             MaxSessionsPerSource = file?.MaxSessionsPerSource ?? 2,
         };
     }

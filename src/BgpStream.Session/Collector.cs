@@ -19,7 +19,7 @@ public sealed record CollectorOptions
     public TimeSpan? SendHoldTime { get; init; }
     /// <summary>Bound on OpenSent, and on OpenConfirm with Hold Time 0 (RFC 4271 §8.2.2 "large value").</summary>
     public TimeSpan OpenTimeout { get; init; } = TimeSpan.FromMinutes(4);
-    public int MaxSessions { get; init; } = 5000;
+    public int MaxSessions { get; init; } = 20_000;
     /// <summary>Concurrent connections from one address: 2 lets §6.8 collisions resolve.</summary>
     public int MaxSessionsPerSource { get; init; } = 2;
     /// <summary>Capacity of the bounded hand-off channel to the pipeline.</summary>

@@ -22,10 +22,12 @@ internal sealed class BgpConnection : IFsmActions
     private readonly CancellationTokenSource _closed = new();
     private readonly ILogger _log;
     private readonly PrefixCounter? _prefixes;
-    private byte[] _buffer = new byte[BgpConstants.MaxMessageLength * 2];
+    /// <summary>Rented only while bytes wait to be framed: an idle session holds no receive buffer.</summary>
+    private byte[]? _buffer;
     private int _count;
     private int _lastSendQueue;
     private int _pendingWrites;
+    private int _wroteSinceTick;
     private bool _dropRequested;
     private bool _fastDrop;
 
@@ -71,7 +73,20 @@ internal sealed class BgpConnection : IFsmActions
         {
             while (!linked.IsCancellationRequested)
             {
-                if (_count == _buffer.Length) Array.Resize(ref _buffer, _buffer.Length * 2);
+                if (_count == 0)
+                {
+                    // Wait for data with a zero-byte read, then rent: thousands of idle sessions cost no buffers.
+                    ReturnBuffer();
+                    await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, linked.Token).ConfigureAwait(false);
+                    _buffer = ArrayPool<byte>.Shared.Rent(BgpConstants.MaxMessageLength * 2);
+                }
+                else if (_count == _buffer!.Length)
+                {
+                    var larger = ArrayPool<byte>.Shared.Rent(_buffer.Length * 2);
+                    _buffer.AsSpan(0, _count).CopyTo(larger);
+                    ReturnBuffer();
+                    _buffer = larger;
+                }
                 int n = await _socket.ReceiveAsync(_buffer.AsMemory(_count), SocketFlags.None, linked.Token).ConfigureAwait(false);
                 if (n == 0) break; // the peer closed its side
                 if (_dropRequested)
@@ -104,25 +119,45 @@ internal sealed class BgpConnection : IFsmActions
             }
             _sendQueue.Writer.TryComplete();
             await CloseAsync(writer).ConfigureAwait(false);
+            ReturnBuffer();
         }
     }
 
-    /// <summary>Called by the collector about every few hundred milliseconds: timers and send progress.</summary>
+    private void ReturnBuffer()
+    {
+        if (_buffer is null) return;
+        ArrayPool<byte>.Shared.Return(_buffer);
+        _buffer = null;
+    }
+
+    /// <summary>
+    /// Called by the collector every tick (a few hundred milliseconds) for every connection, so it
+    /// does as little as it can: a system call only when bytes may be queued, the FSM only when a
+    /// timer is due.
+    /// </summary>
     public void Tick()
     {
         lock (_gate)
         {
             if (_fsm.State == SessionState.Idle) return;
             // RFC 9687 §3: "progress" means the peer takes our data. The kernel's queue of unacknowledged
-            // bytes being empty or shrinking, with nothing waiting in ours, is progress.
-            int queued = SocketSendQueue.Size(_socket);
-            if (queued >= 0)
+            // bytes being empty or shrinking, with nothing waiting in ours, is progress. If we wrote
+            // nothing since the last look and the queue was empty then, it still is.
+            if (Interlocked.Exchange(ref _wroteSinceTick, 0) != 0 || _lastSendQueue != 0)
             {
-                bool progress = (queued == 0 && Volatile.Read(ref _pendingWrites) == 0) || queued < _lastSendQueue;
-                _lastSendQueue = queued;
-                if (progress) _fsm.SendProgress();
+                int queued = SocketSendQueue.Size(_socket);
+                if (queued >= 0)
+                {
+                    bool progress = (queued == 0 && Volatile.Read(ref _pendingWrites) == 0) || queued < _lastSendQueue;
+                    _lastSendQueue = queued;
+                    if (progress) _fsm.SendProgress();
+                }
             }
-            _fsm.Poll();
+            else if (Volatile.Read(ref _pendingWrites) == 0)
+            {
+                _fsm.SendProgress();
+            }
+            if (_fsm.NextDeadline is { } due && due <= _owner.Clock.GetUtcNow()) _fsm.Poll();
         }
     }
 
@@ -144,7 +179,7 @@ internal sealed class BgpConnection : IFsmActions
         int offset = 0;
         while (!_dropRequested && _count - offset >= BgpConstants.HeaderLength)
         {
-            var data = _buffer.AsSpan(offset, _count - offset);
+            var data = _buffer!.AsSpan(offset, _count - offset);
             // RFC 8654 §4: the OPEN (and anything before the session is up) is at most 4096 bytes.
             int max = _fsm.State is SessionState.OpenConfirm or SessionState.Established
                 ? Info.DecodeContext.MaxMessageLength : BgpConstants.MaxMessageLength;
@@ -161,7 +196,7 @@ internal sealed class BgpConnection : IFsmActions
         }
         if (offset > 0)
         {
-            _buffer.AsSpan(offset, _count - offset).CopyTo(_buffer);
+            _buffer!.AsSpan(offset, _count - offset).CopyTo(_buffer);
             _count -= offset;
         }
     }
@@ -290,6 +325,7 @@ internal sealed class BgpConnection : IFsmActions
             {
                 await _socket.SendAsync(message, SocketFlags.None, _closed.Token).ConfigureAwait(false);
                 Interlocked.Decrement(ref _pendingWrites);
+                Volatile.Write(ref _wroteSinceTick, 1);
             }
             // Everything the FSM queued, a NOTIFICATION last, is out: close our side gracefully.
             if (_dropRequested) _socket.Shutdown(SocketShutdown.Send);
