@@ -91,7 +91,7 @@ public readonly struct BgpError : IEquatable<BgpError>
     internal static BgpError Truncated(int offset) =>
         new(BgpErrorKind.Truncated, ErrorAction.SessionReset, NotificationCodes.MessageHeaderError, 2, offset);
 
-    internal static BgpError Update(BgpErrorKind kind, ErrorAction action, byte subcode, int offset, byte attributeType = 0) =>
+    public static BgpError Update(BgpErrorKind kind, ErrorAction action, byte subcode, int offset, byte attributeType = 0) =>
         new(kind, action, NotificationCodes.UpdateMessageError, subcode, offset, attributeType);
 
     public bool Equals(BgpError other) =>

@@ -233,7 +233,7 @@ public sealed class Collector : IAsyncDisposable
 
     /// <summary>
     /// The OPEN a collector sends, built once per peer configuration: 4-octet AS, MP for IPv4/IPv6
-    /// unicast and multicast, ADD-PATH receive for them, route refresh, enhanced route refresh,
+    /// unicast and multicast, ADD-PATH receive for unicast, route refresh, enhanced route refresh,
     /// extended message, graceful restart (receiver only). Its capabilities come from parsing it back,
     /// so what we negotiate with is exactly what we sent.
     /// </summary>
@@ -249,7 +249,9 @@ public sealed class Collector : IAsyncDisposable
         writer.AddCapability(CapabilityCode.ExtendedMessage, []);
         writer.AddGracefulRestart(restartTime: 0);
         writer.AddFourOctetAs(_options.LocalAs);
-        writer.AddAddPath(families.Select(f => (f.Item1, f.Item2, AddPathDirection.Receive)).ToArray());
+        // ADD-PATH receive for unicast only: OpenBGPD 7.7 drops the whole capability when it meets a
+        // family it does not know (multicast), then sends without path identifiers.
+        writer.AddAddPath([(Afi.IPv4, Safi.Unicast, AddPathDirection.Receive), (Afi.IPv6, Safi.Unicast, AddPathDirection.Receive)]);
         int n = writer.Finish();
         var open = buffer[..n];
         OpenMessage.TryParse(open.AsSpan(BgpConstants.HeaderLength), out var parsed, out _);

@@ -37,6 +37,30 @@ public sealed class CollectorInteropTests(ITestOutputHelper output)
     public Task Frr_IPv6_transport_with_MD5_and_hold_timer() =>
         HoldTimerScenarioAsync(o => new FrrSpeaker(o), FrrSpeaker.StaticFeatures, IPAddress.Parse("2001:db8:0:ffff::12:1"), 4_200_065_012);
 
+    [Fact(Timeout = 180_000)]
+    public Task Gobgp_full_table_over_IPv4() =>
+        FullScenarioAsync(o => new GobgpSpeaker(o), GobgpSpeaker.StaticFeatures, IPAddress.Parse("127.0.14.1"), 65014);
+
+    [Fact(Timeout = 120_000)]
+    public Task Gobgp_IPv6_transport_with_MD5_and_hold_timer() =>
+        HoldTimerScenarioAsync(o => new GobgpSpeaker(o), GobgpSpeaker.StaticFeatures, IPAddress.Parse("2001:db8:0:ffff::14:1"), 4_200_065_014);
+
+    [Fact(Timeout = 180_000)]
+    public Task Exabgp_full_table_over_IPv4() =>
+        FullScenarioAsync(o => new ExaBgpSpeaker(o), ExaBgpSpeaker.StaticFeatures, IPAddress.Parse("127.0.15.1"), 65015);
+
+    [Fact(Timeout = 120_000)]
+    public Task Exabgp_IPv6_transport_with_MD5_and_hold_timer() =>
+        HoldTimerScenarioAsync(o => new ExaBgpSpeaker(o), ExaBgpSpeaker.StaticFeatures, IPAddress.Parse("2001:db8:0:ffff::15:1"), 4_200_065_015);
+
+    [Fact(Timeout = 180_000)]
+    public Task Openbgpd_full_table_over_IPv4() =>
+        FullScenarioAsync(o => new OpenBgpdSpeaker(o), OpenBgpdSpeaker.StaticFeatures, IPAddress.Parse("127.0.16.1"), 65016);
+
+    [Fact(Timeout = 120_000)]
+    public Task Openbgpd_IPv6_transport_with_MD5_and_hold_timer() =>
+        HoldTimerScenarioAsync(o => new OpenBgpdSpeaker(o), OpenBgpdSpeaker.StaticFeatures, IPAddress.Parse("2001:db8:0:ffff::16:1"), 4_200_065_016);
+
     private async Task FullScenarioAsync(Func<SpeakerOptions, BgpSpeaker> create, SpeakerFeatures features, IPAddress local, uint localAs)
     {
         var watch = Stopwatch.StartNew();
@@ -65,8 +89,16 @@ public sealed class CollectorInteropTests(ITestOutputHelper output)
 
         var expected = speaker.ExpectedExportedRoutes();
         int expected4 = expected.Count(r => !r.IsIPv6), expected6 = expected.Count(r => r.IsIPv6);
-        await session.WaitUntilAsync(s => s.RouteCount(false) >= expected4 && s.RouteCount(true) >= expected6, Step,
-            $"{expected4} IPv4 + {expected6} IPv6 paths");
+        try
+        {
+            await session.WaitUntilAsync(s => s.RouteCount(false) >= expected4 && s.RouteCount(true) >= expected6, Step,
+                $"{expected4} IPv4 + {expected6} IPv6 paths");
+        }
+        catch (TimeoutException)
+        {
+            output.WriteLine(await speaker.DescribeAsync());
+            throw;
+        }
         await Task.Delay(500); // anything beyond the expected count would arrive now
         Log(watch, $"collector has the table: {session}");
         var exported = await speaker.GetExportedRoutesAsync();

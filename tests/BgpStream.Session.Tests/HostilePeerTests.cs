@@ -126,6 +126,32 @@ public sealed class HostilePeerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task NLRI_that_does_not_frame_resets_with_invalid_network_field()
+    {
+        // RFC 7606 §5.3: a prefix length of 33 in the IPv4 NLRI field.
+        var n = await NotificationAfterAsync(p =>
+        {
+            var update = ScriptedPeer.Update(65022, ["10.22.0.0/16"]);
+            update[^3] = 33;
+            p.Send(update);
+        }, establish: true);
+        Assert.Equal((3, 10), (n[19], n[20]));
+    }
+
+    [Fact]
+    public async Task Peer_that_negotiated_ADD_PATH_but_sends_without_path_ids_is_reset()
+    {
+        using var peer = await ScriptedPeer.ConnectAsync(_harness.Endpoint, Hostile);
+        peer.SendOpen(65022, addPath: true);
+        await peer.ReceiveAsync(BgpMessageType.Keepalive);
+        peer.SendKeepalive();
+        await _harness.WaitForTransitionAsync(t => t.To == SessionState.Established, TimeSpan.FromSeconds(5), Hostile);
+        peer.Send(ScriptedPeer.Update(65022, ["10.22.0.0/24"])); // no path identifier before the prefix
+        var n = await peer.ReceiveAsync(BgpMessageType.Notification);
+        Assert.Equal((3, 10), (n![19], n[20]));
+    }
+
+    [Fact]
     public async Task UPDATE_with_a_malformed_attribute_keeps_the_session()
     {
         // RFC 7606 §7.1: a bad ORIGIN value is treat-as-withdraw, not a reset.

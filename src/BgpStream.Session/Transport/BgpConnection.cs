@@ -217,14 +217,16 @@ internal sealed class BgpConnection : IFsmActions
             case BgpMessageType.Update:
                 if (_fsm.State == SessionState.Established)
                 {
-                    if (!UpdateMessage.TryParse(body, Info.DecodeContext, out var update, out var updateError)
-                        && updateError.Action >= ErrorAction.SessionReset)
+                    bool framed = UpdateMessage.TryParse(body, Info.DecodeContext, out var update, out var updateError);
+                    if (framed) updateError = SessionResetError(update);
+                    if (updateError.IsError)
                     {
+                        _log.LogWarning("{Peer}: UPDATE error at offset {Offset}: {Error}; resetting the session (RFC 7606)", Info, updateError.Offset, updateError);
                         _fsm.UpdateError(updateError);
                         break;
                     }
                     _fsm.UpdateReceived();
-                    if (_prefixes is not null && !updateError.IsError) CountPrefixes(update);
+                    if (_prefixes is not null) CountPrefixes(update);
                 }
                 else
                 {
@@ -243,6 +245,30 @@ internal sealed class BgpConnection : IFsmActions
                 if (_fsm.State == SessionState.Established) _fsm.UpdateReceived();
                 break;
         }
+    }
+
+    /// <summary>
+    /// The UPDATE errors RFC 7606 still answers with a session reset, so the collector never
+    /// passes on prefixes it cannot frame: attribute errors whose action is AFI/SAFI disable or
+    /// reset (§5.3 MP_REACH/MP_UNREACH; we do not disable single families), and NLRI fields that
+    /// do not frame (§5.3: "the NLRI field ... MUST be treated as session reset"), e.g. when a
+    /// peer sends without the path identifiers that ADD-PATH negotiated, or the other way round.
+    /// </summary>
+    private static BgpError SessionResetError(in UpdateMessage update)
+    {
+        var ctx = update.Context;
+        var attributes = update.ParseAttributes();
+        if (attributes.Error.Action >= ErrorAction.AfiSafiDisable) return attributes.Error;
+        bool addPath4 = ctx.HasAddPath(Afi.IPv4, Safi.Unicast);
+        if (!NlriReader.IsWellFormed(update.WithdrawnRoutes, Afi.IPv4, Safi.Unicast, addPath4))
+            return BgpError.Update(BgpErrorKind.InvalidNetworkField, ErrorAction.SessionReset, 10, update.WithdrawnOffset);
+        if (!NlriReader.IsWellFormed(update.Nlri, Afi.IPv4, Safi.Unicast, addPath4))
+            return BgpError.Update(BgpErrorKind.InvalidNetworkField, ErrorAction.SessionReset, 10, update.NlriOffset);
+        if (attributes.TryGetMpReach(out var reach) && !NlriReader.IsWellFormed(reach.Nlri, reach.Afi, reach.Safi, ctx.HasAddPath(reach.Afi, reach.Safi)))
+            return BgpError.Update(BgpErrorKind.InvalidNetworkField, ErrorAction.SessionReset, 9, update.AttributesOffset + attributes.MpReachOffset);
+        if (attributes.TryGetMpUnreach(out var unreach) && !NlriReader.IsWellFormed(unreach.Withdrawn, unreach.Afi, unreach.Safi, ctx.HasAddPath(unreach.Afi, unreach.Safi)))
+            return BgpError.Update(BgpErrorKind.InvalidNetworkField, ErrorAction.SessionReset, 9, update.AttributesOffset + attributes.MpUnreachOffset);
+        return default;
     }
 
     private void Deliver(ReadOnlySpan<byte> message, long timestampMicros)
