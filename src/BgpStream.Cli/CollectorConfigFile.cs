@@ -84,6 +84,8 @@ public sealed class CollectorConfigFile
         TimeSpan? hold = null;
         long? maxPrefixes = null;
         bool active = false;
+        IReadOnlyList<(BgpStream.Bgp.Afi, BgpStream.Bgp.Safi)>? families = null;
+        TimeSpan? delayOpen = null;
         int? port = null;
         foreach (var (keyNode, value) in map.Children)
         {
@@ -114,12 +116,26 @@ public sealed class CollectorConfigFile
                 case "max_prefixes": maxPrefixes = Int(value, where); break;
                 case "description": description = Scalar(value, where); break;
                 case "active": active = Bool(value, where); break;
+                case "delay_open": delayOpen = TimeSpan.FromSeconds(Int(value, where)); break;
+                case "families":
+                    families = Sequence(value, where).Select(f =>
+                    {
+                        try
+                        {
+                            return PeerConfig.ParseFamily(Scalar(f, where));
+                        }
+                        catch (FormatException e)
+                        {
+                            throw Error(f, where, e.Message);
+                        }
+                    }).ToArray();
+                    break;
                 case "port": port = Int(value, where) is var p and > 0 and < 65536 ? p : throw Error(value, where, "a TCP port is 1-65535"); break;
                 default: throw Error(keyNode, where, "unknown peer setting (see docs/collector.md)");
             }
         }
         if (range is null) throw Error(node, "peers", "a peer needs an address or a range");
-        var peer = new PeerConfig { Range = range.Value, RemoteAs = remoteAs, Md5Password = password, HoldTime = hold, MaxPrefixes = maxPrefixes, Description = description, Active = active, Port = port };
+        var peer = new PeerConfig { Range = range.Value, RemoteAs = remoteAs, Md5Password = password, HoldTime = hold, MaxPrefixes = maxPrefixes, Description = description, Active = active, Port = port, Families = families, DelayOpen = delayOpen };
         if (active && !peer.IsSingleAddress) throw Error(node, "peers.active", "only a single address (not a range) can be active");
         return peer;
     }

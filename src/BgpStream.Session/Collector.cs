@@ -223,6 +223,7 @@ public sealed class Collector : IAsyncDisposable
         HoldTime = peer.HoldTime ?? _options.HoldTime,
         SendHoldTime = _options.SendHoldTime,
         LargeHoldTime = _options.OpenTimeout,
+        DelayOpenTime = peer.DelayOpen,
         AcceptedPeerAs = peer.RemoteAs.ToArray(),
         LocalCapabilities = OpenFor(peer).Capabilities,
     };
@@ -242,7 +243,7 @@ public sealed class Collector : IAsyncDisposable
         var buffer = new byte[BgpConstants.MaxMessageLength];
         var hold = p.HoldTime ?? _options.HoldTime;
         var writer = new OpenMessageWriter(buffer, _options.LocalAs, (ushort)hold.TotalSeconds, RouterIdValue);
-        (Afi, Safi)[] families = [(Afi.IPv4, Safi.Unicast), (Afi.IPv6, Safi.Unicast), (Afi.IPv4, Safi.Multicast), (Afi.IPv6, Safi.Multicast)];
+        var families = p.Families ?? PeerConfig.DefaultFamilies;
         foreach (var (afi, safi) in families) writer.AddMultiprotocol(afi, safi);
         writer.AddCapability(CapabilityCode.RouteRefresh, []);
         writer.AddCapability(CapabilityCode.EnhancedRouteRefresh, []);
@@ -251,7 +252,8 @@ public sealed class Collector : IAsyncDisposable
         writer.AddFourOctetAs(_options.LocalAs);
         // ADD-PATH receive for unicast only: OpenBGPD 7.7 drops the whole capability when it meets a
         // family it does not know (multicast), then sends without path identifiers.
-        writer.AddAddPath([(Afi.IPv4, Safi.Unicast, AddPathDirection.Receive), (Afi.IPv6, Safi.Unicast, AddPathDirection.Receive)]);
+        var addPath = families.Where(f => f.Safi == Safi.Unicast).Select(f => (f.Afi, f.Safi, AddPathDirection.Receive)).ToArray();
+        if (addPath.Length > 0) writer.AddAddPath(addPath);
         int n = writer.Finish();
         var open = buffer[..n];
         OpenMessage.TryParse(open.AsSpan(BgpConstants.HeaderLength), out var parsed, out _);

@@ -33,6 +33,8 @@ public sealed class CollectorConfigFileTests : IDisposable
                 hold_time: 9
                 max_prefixes: 1000
                 description: member one
+                families: [ipv4-unicast, ipv6-unicast, ipv4-vpn]
+                delay_open: 5
               - range: 192.0.2.0/24
                 remote_as: [65020, 1.10]
               - range: 2001:db8::/64
@@ -50,6 +52,9 @@ public sealed class CollectorConfigFileTests : IDisposable
         Assert.Equal([65010u], one.RemoteAs);
         Assert.Equal("s3cret", one.Md5Password);
         Assert.Equal(1000, one.MaxPrefixes);
+        Assert.Equal([(BgpStream.Bgp.Afi.IPv4, BgpStream.Bgp.Safi.Unicast), (BgpStream.Bgp.Afi.IPv6, BgpStream.Bgp.Safi.Unicast), (BgpStream.Bgp.Afi.IPv4, BgpStream.Bgp.Safi.MplsVpn)], one.Families);
+        Assert.Equal(TimeSpan.FromSeconds(5), one.DelayOpen);
+        Assert.Null(c.Peers[1].Families);
         Assert.Equal([65020u, 65546u], c.Peers[1].RemoteAs); // asdot 1.10 = 65546 (RFC 5396)
         Assert.Empty(c.Peers[2].RemoteAs);
         Assert.DoesNotContain("s3cret", one.ToString()); // secrets never reach logs
@@ -63,6 +68,8 @@ public sealed class CollectorConfigFileTests : IDisposable
     [InlineData("asn: 65000\npeers:\n  - remote_as: 1\n", ":3: peers: a peer needs an address or a range")]
     [InlineData("asn: [65000\n", "not valid YAML")]
     [InlineData("listen: 127.0.0.1\n", ":1: listen: '127.0.0.1' is not ADDRESS:PORT")]
+    [InlineData("peers:\n  - range: 10.0.0.0/8\n    families: [ipv4-unicst]\n", ":3: peers.families: 'ipv4-unicst' is not a family")]
+    [InlineData("peers:\n  - range: 10.0.0.0/8\n    active: true\n", ":2: peers.active: only a single address")]
     public void Mistakes_name_the_file_line_and_key(string yaml, string expected)
     {
         var path = Write(yaml);

@@ -20,6 +20,7 @@ public sealed class CollectorTests : IAsyncLifetime
             PeerConfig.Parse("127.0.0.2=65001"),
             PeerConfig.Parse("127.0.1.0/24=any"),
             new PeerConfig { Range = PeerConfig.ParseRange("127.0.0.3"), RemoteAs = [65003], MaxPrefixes = 5 },
+            new PeerConfig { Range = PeerConfig.ParseRange("127.0.0.5"), RemoteAs = [65005], Families = [(Afi.IPv6, Safi.Unicast)], DelayOpen = TimeSpan.FromSeconds(30) },
         ]);
         return Task.CompletedTask;
     }
@@ -60,7 +61,8 @@ public sealed class CollectorTests : IAsyncLifetime
         foreach (var (afi, safi) in new[] { (Afi.IPv4, Safi.Unicast), (Afi.IPv6, Safi.Unicast), (Afi.IPv4, Safi.Multicast), (Afi.IPv6, Safi.Multicast) })
         {
             Assert.True(caps.Multiprotocol.Contains(afi, safi));
-            Assert.True(caps.AddPathReceive.Contains(afi, safi));
+            // ADD-PATH receive for unicast only (OpenBGPD rejects the capability over multicast).
+            Assert.Equal(safi == Safi.Unicast, caps.AddPathReceive.Contains(afi, safi));
         }
         Assert.Equal(90, parsed.HoldTime);
         Assert.Equal(0xC0000201u, parsed.BgpIdentifier);
@@ -85,6 +87,25 @@ public sealed class CollectorTests : IAsyncLifetime
         int established = records.FindIndex(r => !r.IsMessage && r.Transition.To == SessionState.Established);
         int updateAt = records.FindIndex(r => r.IsMessage && r.MessageType == BgpMessageType.Update);
         Assert.True(established < updateAt);
+    }
+
+    [Fact]
+    public async Task Per_peer_families_and_DelayOpen()
+    {
+        using var peer = await ScriptedPeer.ConnectAsync(Endpoint, IPAddress.Parse("127.0.0.5"));
+        // DelayOpen: the collector waits for our OPEN (30 s configured) before sending its own.
+        await Assert.ThrowsAsync<TimeoutException>(() => peer.ReceiveAsync(TimeSpan.FromSeconds(1)));
+        peer.SendOpen(65005);
+        var open = await peer.ReceiveAsync(BgpMessageType.Open);
+        Assert.True(OpenMessage.TryParse(open.AsSpan(19), out var parsed, out _));
+        Assert.True(parsed.TryGetCapabilities(out var caps, out _));
+        Assert.Equal([(Afi.IPv6, Safi.Unicast)], caps.Multiprotocol.Families());
+        Assert.True(caps.AddPathReceive.Contains(Afi.IPv6, Safi.Unicast));
+        Assert.False(caps.AddPathReceive.Contains(Afi.IPv4, Safi.Unicast));
+        await peer.ReceiveAsync(BgpMessageType.Keepalive);
+        peer.SendKeepalive();
+        var t = await WaitForTransitionAsync(t => t.To == SessionState.Established, TimeSpan.FromSeconds(5));
+        Assert.Contains(Transitions(), t => t.Event == FsmEvent.BgpOpenWithDelayOpenTimerRunning);
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using BgpStream.Bgp;
 
 namespace BgpStream.Session;
 
@@ -22,6 +23,33 @@ public sealed record PeerConfig
     /// <summary>Cease / Maximum Number of Prefixes Reached (RFC 4486) above this many prefixes; null: no limit.</summary>
     public long? MaxPrefixes { get; init; }
     public string? Description { get; init; }
+    /// <summary>The families offered in our OPEN (Multiprotocol capabilities); null: IPv4 and IPv6, unicast and multicast.</summary>
+    public IReadOnlyList<(Afi Afi, Safi Safi)>? Families { get; init; }
+    /// <summary>RFC 4271 §8.1.1 DelayOpen: wait this long for the peer's OPEN before sending ours; null: send at once.</summary>
+    public TimeSpan? DelayOpen { get; init; }
+
+    public static readonly IReadOnlyList<(Afi Afi, Safi Safi)> DefaultFamilies =
+        [(Afi.IPv4, Safi.Unicast), (Afi.IPv6, Safi.Unicast), (Afi.IPv4, Safi.Multicast), (Afi.IPv6, Safi.Multicast)];
+
+    /// <summary>Family names as the configuration writes them: <c>ipv4-unicast</c>, <c>ipv6-multicast</c>, <c>ipv4-labeled-unicast</c>, <c>ipv6-vpn</c>, ...</summary>
+    public static (Afi Afi, Safi Safi) ParseFamily(string text)
+    {
+        var parts = text.Trim().ToLowerInvariant().Split('-', 2);
+        Afi? afi = parts[0] switch { "ipv4" => Afi.IPv4, "ipv6" => Afi.IPv6, "l2vpn" => Afi.L2vpn, _ => null };
+        Safi? safi = parts.Length < 2 ? null : parts[1] switch
+        {
+            "unicast" => Safi.Unicast,
+            "multicast" => Safi.Multicast,
+            "labeled-unicast" => Safi.LabeledUnicast,
+            "vpn" => Safi.MplsVpn,
+            "flowspec" => Safi.FlowSpec,
+            "evpn" => Safi.Evpn,
+            _ => null,
+        };
+        if (afi is null || safi is null)
+            throw new FormatException($"'{text}' is not a family (ipv4-unicast, ipv6-unicast, ipv4-multicast, ipv6-multicast, ipv4-labeled-unicast, ipv6-labeled-unicast, ipv4-vpn, ipv6-vpn, ipv4-flowspec, ipv6-flowspec, l2vpn-evpn)");
+        return (afi.Value, safi.Value);
+    }
 
     public bool IsSingleAddress => Range.PrefixLength == (Range.BaseAddress.AddressFamily == AddressFamily.InterNetwork ? 32 : 128);
 
