@@ -71,7 +71,7 @@ public sealed partial class CollectCommandTests(ITestOutputHelper output)
             });
             await speaker.StartAsync();
             await session.WaitUntilAsync(s => s.IsEstablished && s.RouteCount(false) == 500 && s.RouteCount(true) == 100, TimeSpan.FromSeconds(30), "the table");
-            CollectorInteropTests.AssertSameRoutes(await speaker.GetExportedRoutesAsync(), session.Routes, "collect --stdout vs BIRD's export");
+            InteropScenario.AssertSameRoutes(await speaker.GetExportedRoutesAsync(), session.Routes, "collect --stdout vs BIRD's export");
 
             Assert.Equal(0, Kill(collector.Id, 15)); // SIGTERM
             Assert.True(collector.WaitForExit(TimeSpan.FromSeconds(15)), "collect did not exit after SIGTERM");

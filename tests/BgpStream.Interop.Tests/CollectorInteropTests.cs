@@ -69,7 +69,7 @@ public sealed class CollectorInteropTests(ITestOutputHelper output)
             AlternatePathEvery = features.MultiplePathsPerPrefix ? 16 : 0,
             ExtendedMessageRoute = features.ExtendedMessage,
         });
-        var (address, port) = CollectorEndpoint(features, local);
+        var (address, port) = InteropScenario.CollectorEndpoint(features, local);
         await using var collector = new CollectorUnderTest(address, port, [Peer(local, localAs, null)]);
         var options = new SpeakerOptions
         {
@@ -102,8 +102,8 @@ public sealed class CollectorInteropTests(ITestOutputHelper output)
         await Task.Delay(500); // anything beyond the expected count would arrive now
         Log(watch, $"collector has the table: {session}");
         var exported = await speaker.GetExportedRoutesAsync();
-        AssertSameRoutes(exported, session.Routes, $"collector elements vs what {speaker.Name} says it exported");
-        AssertSameRoutes(expected, exported, $"{speaker.Name}'s exported routes vs the generated table");
+        InteropScenario.AssertSameRoutes(exported, session.Routes, $"collector elements vs what {speaker.Name} says it exported");
+        InteropScenario.AssertSameRoutes(expected, exported, $"{speaker.Name}'s exported routes vs the generated table");
 
         if (options.AddPathSend)
         {
@@ -152,7 +152,7 @@ public sealed class CollectorInteropTests(ITestOutputHelper output)
         var session = await collector.WaitForEstablishedAsync(local, Step);
         Log(watch, $"{speaker.Name}: established over IPv6{(password is null ? "" : " with TCP-MD5")}: {session}");
         await session.WaitUntilAsync(s => s.RouteCount(false) == 100 && s.RouteCount(true) == 50, Step, "150 paths");
-        AssertSameRoutes(await speaker.GetExportedRoutesAsync(), session.Routes, "collector elements vs the speaker's export");
+        InteropScenario.AssertSameRoutes(await speaker.GetExportedRoutesAsync(), session.Routes, "collector elements vs the speaker's export");
 
         speaker.Freeze();
         try
@@ -176,25 +176,7 @@ public sealed class CollectorInteropTests(ITestOutputHelper output)
         Md5Password = password,
     };
 
-    private static (IPAddress Address, int Port) CollectorEndpoint(SpeakerFeatures features, IPAddress local)
-    {
-        if (features.CustomPort) return (IPAddress.Loopback, 0);
-        // Port 179 only: a distinct 127.x address per daemon so several can run at once.
-        var b = local.GetAddressBytes();
-        return (new IPAddress([127, 0, 179, b[2]]), 179);
-    }
 
-    internal static void AssertSameRoutes(IEnumerable<BgpRoute> expected, IEnumerable<BgpRoute> actual, string what)
-    {
-        // Path ids are the speaker's choice and not every CLI shows them: compare multisets without them.
-        var want = expected.Select(r => r.WithoutPathId().ToString()).Order(StringComparer.Ordinal).ToList();
-        var got = actual.Select(r => r.WithoutPathId().ToString()).Order(StringComparer.Ordinal).ToList();
-        if (want.SequenceEqual(got)) return;
-        var missing = want.Except(got).Take(5).ToList();
-        var extra = got.Except(want).Take(5).ToList();
-        Assert.Fail($"{what}: expected {want.Count} paths, got {got.Count}.\nmissing (first 5):\n  {string.Join("\n  ", missing)}\n" +
-                    $"unexpected (first 5):\n  {string.Join("\n  ", extra)}");
-    }
 
     private void Log(Stopwatch watch, string message) => output.WriteLine($"[{watch.Elapsed.TotalSeconds,6:F1}s] {message}");
 }

@@ -115,7 +115,7 @@ public sealed class SpeakerFixtureTests(ITestOutputHelper output)
             AlternatePathEvery = features.MultiplePathsPerPrefix ? 16 : 0,
             ExtendedMessageRoute = features.ExtendedMessage,
         });
-        var (peerAddress, port) = CollectorEndpoint(features, local);
+        var (peerAddress, port) = InteropScenario.CollectorEndpoint(features, local);
         await using var peer = new MinimalPassivePeer(peerAddress, port);
         var options = new SpeakerOptions
         {
@@ -143,11 +143,11 @@ public sealed class SpeakerFixtureTests(ITestOutputHelper output)
         Log(watch, $"peer has the table: {session}");
         Assert.Equal(expected4, session.RouteCount(false));
         Assert.Equal(expected6, session.RouteCount(true));
-        AssertSameRoutes(expected, session.Routes, "peer's Adj-RIB-In");
+        InteropScenario.AssertSameRoutes(expected, session.Routes, "peer's Adj-RIB-In");
 
         var exported = await speaker.GetExportedRoutesAsync();
         Log(watch, $"daemon reports {exported.Count} exported paths");
-        AssertSameRoutes(expected, exported, $"{speaker.Name}'s exported routes");
+        InteropScenario.AssertSameRoutes(expected, exported, $"{speaker.Name}'s exported routes");
 
         if (options.AddPathSend)
         {
@@ -206,8 +206,8 @@ public sealed class SpeakerFixtureTests(ITestOutputHelper output)
         Log(watch, $"established over IPv6{(password is null ? "" : " with TCP-MD5")}: {session}");
         var expected = speaker.ExpectedExportedRoutes();
         await session.WaitUntilAsync(s => s.RouteCount(false) == 100 && s.RouteCount(true) == 50, Step, "150 paths");
-        AssertSameRoutes(expected, session.Routes, "peer's Adj-RIB-In");
-        AssertSameRoutes(expected, await speaker.GetExportedRoutesAsync(), $"{speaker.Name}'s exported routes");
+        InteropScenario.AssertSameRoutes(expected, session.Routes, "peer's Adj-RIB-In");
+        InteropScenario.AssertSameRoutes(expected, await speaker.GetExportedRoutesAsync(), $"{speaker.Name}'s exported routes");
 
         speaker.Freeze();
         var frozenAt = DateTime.UtcNow;
@@ -219,25 +219,7 @@ public sealed class SpeakerFixtureTests(ITestOutputHelper output)
         Log(watch, "freeze/thaw ok");
     }
 
-    private static (IPAddress Address, int Port) CollectorEndpoint(SpeakerFeatures features, IPAddress local)
-    {
-        if (features.CustomPort) return (IPAddress.Loopback, 0);
-        // Port 179 only: a distinct 127.x address per daemon so several can run at once.
-        var b = local.GetAddressBytes();
-        return (new IPAddress([127, 0, 179, b[2]]), 179);
-    }
 
-    private static void AssertSameRoutes(IReadOnlyList<BgpRoute> expected, IEnumerable<BgpRoute> actual, string what)
-    {
-        // Path ids are the speaker's choice and not every CLI shows them: compare multisets without them.
-        var want = expected.Select(r => r.WithoutPathId().ToString()).Order(StringComparer.Ordinal).ToList();
-        var got = actual.Select(r => r.WithoutPathId().ToString()).Order(StringComparer.Ordinal).ToList();
-        if (want.SequenceEqual(got)) return;
-        var missing = want.Except(got).Take(5).ToList();
-        var extra = got.Except(want).Take(5).ToList();
-        Assert.Fail($"{what}: expected {want.Count} paths, got {got.Count}.\nmissing (first 5):\n  {string.Join("\n  ", missing)}\n" +
-                    $"unexpected (first 5):\n  {string.Join("\n  ", extra)}");
-    }
 
     private void Log(Stopwatch watch, string message) => output.WriteLine($"[{watch.Elapsed.TotalSeconds,6:F1}s] {message}");
 }
