@@ -20,10 +20,13 @@ internal static class CollectCommand
         var sendHoldTime = new Option<int?>("--send-hold-time") { Description = "RFC 9687 Send Hold Time, seconds (default max(480, 2 x Hold Time))." };
         var config = new Option<string?>("--config") { Description = "YAML configuration (docs/collector.md); command-line options override it." };
         var stdout = new Option<bool>("--stdout") { Description = "Print one JSON object per line for every element and session event (docs/json-schema.md)." };
+        var format = new Option<string[]>("--format") { Description = "File sinks under --out (repeatable): mrt (BGP4MP_ET update files, as RIS/RouteViews archive them).", Arity = ArgumentArity.OneOrMore };
+        var outDir = new Option<string>("--out") { Description = "Directory for file sinks (default ./bgpstream-data).", DefaultValueFactory = _ => "bgpstream-data" };
+        var rotate = new Option<int>("--rotate") { Description = "Minutes per update file (default 15, as RouteViews; RIS uses 5).", DefaultValueFactory = _ => 15 };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Debug logging on stderr." };
         var command = new Command("collect", "Run a passive BGP route collector: accept sessions from configured peers, never advertise routes, record every message.")
         {
-            listen, asn, routerId, peers, holdTime, sendHoldTime, config, stdout, verbose,
+            listen, asn, routerId, peers, holdTime, sendHoldTime, config, stdout, format, outDir, rotate, verbose,
         };
         command.SetAction(async (result, cancel) =>
         {
@@ -39,12 +42,34 @@ internal static class CollectCommand
                 Console.Error.WriteLine($"bgpstream collect: {e.Message}");
                 return 2;
             }
-            if (!result.GetValue(stdout))
+            var formats = result.GetValue(format) ?? [];
+            foreach (var f in formats.Where(f => f != "mrt"))
             {
-                Console.Error.WriteLine("bgpstream collect: choose a sink: --stdout (JSON lines); file and Kafka sinks come with the pipeline");
+                Console.Error.WriteLine($"bgpstream collect: --format {f}: only 'mrt' is available to collect so far (Arrow and JSON-lines files come with the pipeline)");
                 return 2;
             }
-            return await RunAsync(options, log, cancel);
+            if (!result.GetValue(stdout) && formats.Length == 0)
+            {
+                Console.Error.WriteLine("bgpstream collect: choose a sink: --stdout (JSON lines) and/or --format mrt --out DIR");
+                return 2;
+            }
+            if (result.GetValue(rotate) < 1)
+            {
+                Console.Error.WriteLine("bgpstream collect: --rotate is at least 1 minute");
+                return 2;
+            }
+            Sinks sinks;
+            try
+            {
+                sinks = new Sinks(result.GetValue(stdout),
+                    formats.Contains("mrt") ? new MrtUpdateFileSink(result.GetValue(outDir)!, TimeSpan.FromMinutes(result.GetValue(rotate)), options.LocalAs) : null);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                Console.Error.WriteLine($"bgpstream collect: --out {result.GetValue(outDir)}: {e.Message}");
+                return 2;
+            }
+            return await RunAsync(options, sinks, log, cancel);
         });
         return command;
     }
@@ -85,7 +110,10 @@ internal static class CollectCommand
     internal static bool TryParseEndpoint(string text, out IPEndPoint endpoint) => IPEndPoint.TryParse(text, out endpoint!) && endpoint.Port != 0
         || (text.EndsWith(":0") && IPEndPoint.TryParse(text, out endpoint!));
 
-    private static async Task<int> RunAsync(CollectorOptions options, ILogger log, CancellationToken cancel)
+    /// <summary>The sinks one collect run writes to.</summary>
+    private sealed record Sinks(bool Stdout, MrtUpdateFileSink? Mrt);
+
+    private static async Task<int> RunAsync(CollectorOptions options, Sinks sinks, ILogger log, CancellationToken cancel)
     {
         var collector = new Collector(options, log: log);
         try
@@ -101,6 +129,8 @@ internal static class CollectCommand
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
         using var stdout = new BufferedStream(Console.OpenStandardOutput(), 1 << 16);
         var writer = new ElementJsonWriter(stdout);
+        Exception? sinkFailure = null;
+        long unwritten = 0;
         var consumer = Task.Run(async () =>
         {
             var reader = collector.Output.Reader;
@@ -108,10 +138,46 @@ internal static class CollectCommand
             {
                 while (reader.TryRead(out var record))
                 {
-                    writer.Write(record);
-                    record.Release();
+                    try
+                    {
+                        if (sinkFailure is null)
+                        {
+                            if (sinks.Stdout) writer.Write(record);
+                            sinks.Mrt?.Write(record);
+                        }
+                        else
+                        {
+                            unwritten++;
+                        }
+                    }
+                    catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                    {
+                        // A sink that cannot write (disk full, stdout closed) stops the collector; the
+                        // channel is still drained so the sessions close cleanly, and what was lost is counted.
+                        sinkFailure = e;
+                        unwritten++;
+                        log.LogCritical("a sink failed: {Error}; stopping", e.Message);
+                        stop.Cancel();
+                    }
+                    finally
+                    {
+                        record.Release();
+                    }
                 }
-                writer.Flush();
+                if (sinkFailure is null)
+                {
+                    try
+                    {
+                        writer.Flush();
+                        sinks.Mrt?.Flush();
+                    }
+                    catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                    {
+                        sinkFailure = e;
+                        log.LogCritical("a sink failed: {Error}; stopping", e.Message);
+                        stop.Cancel();
+                    }
+                }
             }
         });
         try
@@ -124,7 +190,14 @@ internal static class CollectCommand
         log.LogInformation("stopping: closing sessions with Cease/Administrative Shutdown");
         await collector.StopAsync("collector shutting down");
         await consumer;
-        log.LogInformation("stopped: {Elements} elements, {Events} session events written", writer.Elements, writer.Events);
+        if (sinkFailure is not null)
+        {
+            log.LogCritical("{Unwritten} records received after the sink failed were not written", unwritten);
+            return 1;
+        }
+        sinks.Mrt?.Dispose();
+        log.LogInformation("stopped: {Elements} elements, {Events} session events written; {Records} MRT records in {Files} files",
+            writer.Elements, writer.Events, sinks.Mrt?.Records ?? 0, sinks.Mrt?.Completed.Count ?? 0);
         return 0;
     }
 }

@@ -30,6 +30,15 @@ public sealed partial class CollectCommandTests(ITestOutputHelper output)
         return path;
     }
 
+    private static IEnumerable<string> Bgpdump(string file)
+    {
+        var psi = new ProcessStartInfo("/usr/bin/bgpdump", ["-m", file]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        using var p = Process.Start(psi)!;
+        var text = p.StandardOutput.ReadToEnd();
+        Assert.True(p.WaitForExit(TimeSpan.FromSeconds(30)));
+        return text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+    }
+
     private static int FreePort()
     {
         using var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
@@ -42,10 +51,11 @@ public sealed partial class CollectCommandTests(ITestOutputHelper output)
     {
         var local = IPAddress.Parse("127.0.13.1");
         int port = FreePort();
+        var archive = Directory.CreateTempSubdirectory("bgpstream-collect-mrt-").FullName;
         var start = new ProcessStartInfo("dotnet")
         {
             ArgumentList = { CliPath(), "collect", "--listen", $"127.0.0.1:{port}", "--asn", "65000", "--router-id", "192.0.2.1",
-                "--peer", "127.0.13.1=65013", "--hold-time", "30", "--stdout" },
+                "--peer", "127.0.13.1=65013", "--hold-time", "30", "--stdout", "--format", "mrt", "--out", archive },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
@@ -84,10 +94,20 @@ public sealed partial class CollectCommandTests(ITestOutputHelper output)
             var bird = await speaker.DescribeAsync();
             output.WriteLine(bird);
             Assert.Contains("collector shutting down", bird);
+
+            // The MRT archive holds the same session: bgpdump reads every announcement and state change.
+            var files = Directory.GetFiles(archive);
+            Assert.NotEmpty(files);
+            Assert.DoesNotContain(files, f => f.EndsWith(".tmp", StringComparison.Ordinal));
+            var lines = files.Order().SelectMany(Bgpdump).ToList();
+            Assert.Equal(600, lines.Count(l => l.Contains("|A|127.0.13.1|65013|", StringComparison.Ordinal)));
+            Assert.Contains(lines, l => l.EndsWith("|STATE|127.0.13.1|65013|5|6", StringComparison.Ordinal));
+            Assert.Contains(lines, l => l.EndsWith("|STATE|127.0.13.1|65013|6|1", StringComparison.Ordinal));
         }
         finally
         {
             if (!collector.HasExited) collector.Kill(entireProcessTree: true);
+            Directory.Delete(archive, recursive: true);
             lock (stderr) output.WriteLine(stderr.ToString());
         }
     }

@@ -1,0 +1,95 @@
+using System.Globalization;
+using System.IO.Compression;
+using BgpStream.Bgp;
+using BgpStream.Mrt;
+using BgpStream.Session;
+
+namespace BgpStream.Pipeline;
+
+/// <summary>
+/// The collector's archive as RIS and RouteViews publish it: BGP4MP_ET update files, one per
+/// interval (<c>updates.YYYYMMDD.HHMM</c>, <c>.gz</c> when compressed), holding every message
+/// received and every state change. Intervals follow the records' own timestamps, so a replay
+/// rotates like the live feed did. A file is written as <c>NAME.tmp</c> and renamed when its
+/// interval is over: a reader never sees a half-written archive under the final name.
+/// </summary>
+public sealed class MrtUpdateFileSink : IDisposable
+{
+    private readonly string _directory;
+    private readonly long _intervalMicros;
+    private readonly uint _localAs;
+    private readonly bool _gzip;
+    private readonly byte[] _scratch = new byte[MrtWriter.MaxRecordLength];
+    private readonly List<string> _completed = [];
+    private FileStream? _file;
+    private Stream? _output;
+    private string? _path;
+    private long _intervalStart = long.MinValue;
+
+    public MrtUpdateFileSink(string directory, TimeSpan interval, uint localAs, bool gzip = true)
+    {
+        if (interval < TimeSpan.FromMinutes(1)) throw new ArgumentException("the rotation interval is at least a minute", nameof(interval));
+        Directory.CreateDirectory(directory);
+        _directory = directory;
+        _intervalMicros = (long)interval.TotalMicroseconds;
+        _localAs = localAs;
+        _gzip = gzip;
+    }
+
+    /// <summary>Finished files, oldest first.</summary>
+    public IReadOnlyList<string> Completed => _completed;
+    public long Records { get; private set; }
+
+    public void Write(in CollectorRecord record)
+    {
+        long start = record.TimestampMicros - record.TimestampMicros % _intervalMicros;
+        // Never back: connections are merged in arrival order, so a record stamped a few milliseconds
+        // before the boundary may come after one stamped after it; it goes in the current file.
+        if (start > _intervalStart) Rotate(start);
+        var session = record.Session;
+        var peer = IpAddressValue.FromIPAddress(session.PeerAddress);
+        var local = IpAddressValue.FromIPAddress(session.Local.Address.IsIPv4MappedToIPv6 ? session.Local.Address.MapToIPv4() : session.Local.Address);
+        int n = record.IsMessage
+            ? MrtWriter.WriteMessage(_scratch, record.TimestampMicros, session.PeerAs, _localAs, peer, local, record.Message,
+                MrtWriter.CarriesPathIds(record.Message, record.Context))
+            // RFC 6396 §4.4.4: states are numbered 1 (Idle) to 6 (Established).
+            : MrtWriter.WriteStateChange(_scratch, record.TimestampMicros, session.PeerAs, _localAs, peer, local,
+                (ushort)(record.Transition.From + 1), (ushort)(record.Transition.To + 1));
+        _output!.Write(_scratch, 0, n);
+        Records++;
+    }
+
+    public void Flush() => _output?.Flush();
+
+    private void Rotate(long start)
+    {
+        Finish();
+        _intervalStart = start;
+        var time = DateTimeOffset.FromUnixTimeMilliseconds(start / 1000).UtcDateTime;
+        var name = "updates." + time.ToString("yyyyMMdd.HHmm", CultureInfo.InvariantCulture) + (_gzip ? ".gz" : "");
+        _path = Path.Combine(_directory, name);
+        _file = new FileStream(_path + ".tmp", FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16);
+        _output = _gzip ? new GZipStream(_file, CompressionLevel.Fastest, leaveOpen: true) : _file;
+    }
+
+    /// <summary>Closes the current file and gives it its final name; a later record for the same interval starts a new one.</summary>
+    private void Finish()
+    {
+        if (_file is null) return;
+        if (_output != _file) _output!.Dispose();
+        _file.Flush(flushToDisk: true);
+        _file.Dispose();
+        var final = _path!;
+        if (File.Exists(final))
+        {
+            // The interval already has a file (the collector restarted within it): keep both.
+            final = Path.Combine(_directory, $"{Path.GetFileName(_path)}.{DateTime.UtcNow:yyyyMMddHHmmssfff}");
+        }
+        File.Move(_path + ".tmp", final);
+        _completed.Add(final);
+        _file = null;
+        _output = null;
+    }
+
+    public void Dispose() => Finish();
+}
