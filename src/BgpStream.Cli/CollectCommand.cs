@@ -19,8 +19,8 @@ internal static class CollectCommand
         var holdTime = new Option<int?>("--hold-time") { Description = "Hold Time we offer, seconds (0 or >= 3; default 90)." };
         var sendHoldTime = new Option<int?>("--send-hold-time") { Description = "RFC 9687 Send Hold Time, seconds (default max(480, 2 x Hold Time))." };
         var config = new Option<string?>("--config") { Description = "YAML configuration (docs/collector.md); command-line options override it." };
-        var stdout = new Option<bool>("--stdout") { Description = "Print one JSON object per line for every element and session event (docs/json-schema.md)." };
-        var format = new Option<string[]>("--format") { Description = "File sinks under --out (repeatable): mrt (BGP4MP_ET update files, as RIS/RouteViews archive them).", Arity = ArgumentArity.OneOrMore };
+        var stdout = new Option<bool>("--stdout") { Description = "Print one JSON object per line for every element and session event (docs/element-schema.md)." };
+        var format = new Option<string[]>("--format") { Description = "File sinks under --out (repeatable): mrt (BGP4MP_ET update files, as RIS/RouteViews archive them), arrow (Arrow IPC files of elements and session events, docs/element-schema.md).", Arity = ArgumentArity.OneOrMore };
         var outDir = new Option<string>("--out") { Description = "Directory for file sinks (default ./bgpstream-data).", DefaultValueFactory = _ => "bgpstream-data" };
         var rotate = new Option<int>("--rotate") { Description = "Minutes per update file (default 15, as RouteViews; RIS uses 5).", DefaultValueFactory = _ => 15 };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Debug logging on stderr." };
@@ -43,14 +43,14 @@ internal static class CollectCommand
                 return 2;
             }
             var formats = result.GetValue(format) ?? [];
-            foreach (var f in formats.Where(f => f != "mrt"))
+            foreach (var f in formats.Where(f => f is not ("mrt" or "arrow")))
             {
-                Console.Error.WriteLine($"bgpstream collect: --format {f}: only 'mrt' is available to collect so far (Arrow and JSON-lines files come with the pipeline)");
+                Console.Error.WriteLine($"bgpstream collect: --format {f}: choose mrt or arrow (JSON-lines files come with the pipeline)");
                 return 2;
             }
             if (!result.GetValue(stdout) && formats.Length == 0)
             {
-                Console.Error.WriteLine("bgpstream collect: choose a sink: --stdout (JSON lines) and/or --format mrt --out DIR");
+                Console.Error.WriteLine("bgpstream collect: choose a sink: --stdout (JSON lines) and/or --format mrt|arrow --out DIR");
                 return 2;
             }
             if (result.GetValue(rotate) < 1)
@@ -61,8 +61,10 @@ internal static class CollectCommand
             Sinks sinks;
             try
             {
+                var interval = TimeSpan.FromMinutes(result.GetValue(rotate));
                 sinks = new Sinks(result.GetValue(stdout),
-                    formats.Contains("mrt") ? new MrtUpdateFileSink(result.GetValue(outDir)!, TimeSpan.FromMinutes(result.GetValue(rotate)), options.LocalAs) : null);
+                    formats.Contains("mrt") ? new MrtUpdateFileSink(result.GetValue(outDir)!, interval, options.LocalAs) : null,
+                    formats.Contains("arrow") ? new ArrowElementSink(result.GetValue(outDir)!, interval) : null);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
@@ -111,7 +113,7 @@ internal static class CollectCommand
         || (text.EndsWith(":0") && IPEndPoint.TryParse(text, out endpoint!));
 
     /// <summary>The sinks one collect run writes to.</summary>
-    private sealed record Sinks(bool Stdout, MrtUpdateFileSink? Mrt);
+    private sealed record Sinks(bool Stdout, MrtUpdateFileSink? Mrt, ArrowElementSink? Arrow);
 
     private static async Task<int> RunAsync(CollectorOptions options, Sinks sinks, ILogger log, CancellationToken cancel)
     {
@@ -144,6 +146,7 @@ internal static class CollectCommand
                         {
                             if (sinks.Stdout) writer.Write(record);
                             sinks.Mrt?.Write(record);
+                            sinks.Arrow?.Write(record); // batches of 64k rows; the rest at rotation and shutdown
                         }
                         else
                         {
@@ -193,11 +196,23 @@ internal static class CollectCommand
         if (sinkFailure is not null)
         {
             log.LogCritical("{Unwritten} records received after the sink failed were not written", unwritten);
+            try { sinks.Arrow?.Dispose(); } // publishes what it holds, or removes its .tmp files
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { log.LogError("arrow files: {Error}", e.Message); }
             return 1;
         }
-        sinks.Mrt?.Dispose();
-        log.LogInformation("stopped: {Elements} elements, {Events} session events written; {Records} MRT records in {Files} files",
-            writer.Elements, writer.Events, sinks.Mrt?.Records ?? 0, sinks.Mrt?.Completed.Count ?? 0);
+        try
+        {
+            sinks.Mrt?.Dispose();
+            sinks.Arrow?.Dispose();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            log.LogCritical("a sink failed while closing its files: {Error}", e.Message);
+            return 1;
+        }
+        log.LogInformation("stopped: {Elements} elements, {Events} session events written; {Records} MRT records in {Files} files; {Rows} Arrow rows in {ArrowFiles} files",
+            writer.Elements, writer.Events, sinks.Mrt?.Records ?? 0, sinks.Mrt?.Completed.Count ?? 0,
+            (sinks.Arrow?.Elements ?? 0) + (sinks.Arrow?.Events ?? 0), sinks.Arrow?.Completed.Count ?? 0);
         return 0;
     }
 }

@@ -6,7 +6,7 @@ namespace BgpStream.Pipeline;
 
 /// <summary>
 /// JSON lines, one object per element (an announced or withdrawn prefix) and per session event;
-/// the schema is in docs/json-schema.md. The attributes of an UPDATE are rendered once and shared
+/// the schema is in docs/element-schema.md. The attributes of an UPDATE are rendered once and shared
 /// by all its prefixes.
 /// </summary>
 public sealed class ElementJsonWriter
@@ -39,41 +39,19 @@ public sealed class ElementJsonWriter
 
     private void WriteUpdate(in CollectorRecord record)
     {
-        var message = record.Message;
-        var context = record.Context;
-        if (!UpdateMessage.TryParse(message[BgpConstants.HeaderLength..], context, out var update, out _))
-        {
-            MalformedUpdates++;
-            return;
-        }
         BeginPeer(record);
-        var attrs = update.ParseAttributes();
-        // RFC 7606 §2: treat-as-withdraw: the announced prefixes are withdrawn.
-        bool withdrawAll = attrs.Error.Action >= ErrorAction.TreatAsWithdraw;
+        var visitor = new JsonVisitor(this);
+        MalformedUpdates += UpdateElements.Visit(record.Message, record.Context, ref visitor);
+    }
 
-        var withdrawn = update.ReadWithdrawn();
-        WritePrefixes(ref withdrawn, announce: false, default, false);
-        if (attrs.TryGetMpUnreach(out var unreach))
-        {
-            var reader = UpdateMessage.ReadMpUnreach(attrs, unreach, context);
-            WritePrefixes(ref reader, announce: false, default, false);
-        }
-        if (update.Nlri.IsEmpty && !attrs.TryGetMpReach(out _)) return;
+    /// <summary>The JSON line of each element of <see cref="UpdateElements"/>.</summary>
+    private readonly struct JsonVisitor(ElementJsonWriter writer) : IElementVisitor
+    {
+        public void Attributes(in PathAttributeSet attrs, in BgpDecodeContext context, bool hasNextHop, in IpAddressValue nextHop) =>
+            writer.BuildAttributes(attrs, context, hasNextHop, nextHop);
 
-        var nlri = update.ReadNlri();
-        if (!update.Nlri.IsEmpty)
-        {
-            bool hasNextHop = attrs.TryGetNextHop(out var nextHop);
-            BuildAttributes(attrs, context, hasNextHop, nextHop);
-            WritePrefixes(ref nlri, !withdrawAll, attrs, true);
-        }
-        if (attrs.TryGetMpReach(out var reach))
-        {
-            bool hasNextHop = MpReachNlri.TryGetNextHop(reach.NextHop, out var global, out _);
-            BuildAttributes(attrs, context, hasNextHop, global);
-            var reader = UpdateMessage.ReadMpReach(attrs, reach, context);
-            WritePrefixes(ref reader, !withdrawAll, attrs, true);
-        }
+        public void Element(bool announce, in IpPrefix prefix, bool hasPathId, uint pathId) =>
+            writer.WriteElement(announce, prefix, hasPathId, pathId);
     }
 
     private void BeginPeer(in CollectorRecord record)
@@ -87,24 +65,19 @@ public sealed class ElementJsonWriter
         _peer.Append(record.Session.PeerAs);
     }
 
-    private void WritePrefixes(ref NlriReader reader, bool announce, in PathAttributeSet attrs, bool hasAttributes)
+    private void WriteElement(bool announce, in IpPrefix prefix, bool hasPathId, uint pathId)
     {
-        while (reader.TryRead(out var entry, out var error))
-        {
-            if (entry.Kind != NlriKind.Prefix) continue; // raw families (flowspec, EVPN, ...) are not prefixes
-            _line.Clear();
-            _line.Append(announce ? "{\"type\":\"A\""u8 : "{\"type\":\"W\""u8);
-            _line.Append(_peer.Span);
-            _line.Append(",\"prefix\":"u8);
-            _line.AppendQuotedPrefix(entry.Prefix);
-            _line.Append(",\"path_id\":"u8);
-            if (entry.HasPathId) _line.Append(entry.PathId); else _line.Append("null"u8);
-            if (announce && hasAttributes) _line.Append(_attributes.Span);
-            _line.Append("}\n"u8);
-            _output.Write(_line.Span);
-            Elements++;
-        }
-        if (!reader.AtEnd) MalformedUpdates++;
+        _line.Clear();
+        _line.Append(announce ? "{\"type\":\"A\""u8 : "{\"type\":\"W\""u8);
+        _line.Append(_peer.Span);
+        _line.Append(",\"prefix\":"u8);
+        _line.AppendQuotedPrefix(prefix);
+        _line.Append(",\"path_id\":"u8);
+        if (hasPathId) _line.Append(pathId); else _line.Append("null"u8);
+        if (announce) _line.Append(_attributes.Span);
+        _line.Append("}\n"u8);
+        _output.Write(_line.Span);
+        Elements++;
     }
 
     /// <summary>The attribute fields shared by every prefix of one UPDATE (and one next hop).</summary>

@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using System.Text.Json;
+using BgpStream.Arrow.Tests;
 using BgpStream.Interop.Tests.Routes;
 using BgpStream.Interop.Tests.Speakers;
 using BgpStream.Interop.Tests.Support;
@@ -11,7 +13,8 @@ namespace BgpStream.Interop.Tests;
 
 /// <summary>
 /// The <c>bgpstream collect --stdout</c> executable end to end with BIRD: JSON lines equal to BIRD's
-/// export, and SIGTERM closing the session with Cease / Administrative Shutdown and its text.
+/// export, and SIGTERM closing the session with Cease / Administrative Shutdown and its text; the
+/// MRT archive (read by bgpdump) and the Arrow files (read by apache-arrow) of the same run.
 /// </summary>
 [Collection(InteropCollection.Name)]
 public sealed partial class CollectCommandTests(ITestOutputHelper output)
@@ -55,7 +58,7 @@ public sealed partial class CollectCommandTests(ITestOutputHelper output)
         var start = new ProcessStartInfo("dotnet")
         {
             ArgumentList = { CliPath(), "collect", "--listen", $"127.0.0.1:{port}", "--asn", "65000", "--router-id", "192.0.2.1",
-                "--peer", "127.0.13.1=65013", "--hold-time", "30", "--stdout", "--format", "mrt", "--out", archive },
+                "--peer", "127.0.13.1=65013", "--hold-time", "30", "--stdout", "--format", "mrt", "--format", "arrow", "--out", archive },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
@@ -64,9 +67,15 @@ public sealed partial class CollectCommandTests(ITestOutputHelper output)
         collector.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (stderr) stderr.AppendLine(e.Data); };
         collector.BeginErrorReadLine();
         var session = new CollectorSession(local);
+        var elements = new List<JsonElement>(); // the JSON lines of the elements, for the Arrow files
         var reader = Task.Run(async () =>
         {
-            while (await collector.StandardOutput.ReadLineAsync() is { } line) session.OnJson(line);
+            while (await collector.StandardOutput.ReadLineAsync() is { } line)
+            {
+                session.OnJson(line);
+                var json = JsonDocument.Parse(line).RootElement.Clone();
+                if (json.GetProperty("type").GetString() != "state") elements.Add(json);
+            }
         });
         try
         {
@@ -96,19 +105,59 @@ public sealed partial class CollectCommandTests(ITestOutputHelper output)
             Assert.Contains("collector shutting down", bird);
 
             // The MRT archive holds the same session: bgpdump reads every announcement and state change.
-            var files = Directory.GetFiles(archive);
+            Assert.DoesNotContain(Directory.GetFiles(archive), f => f.EndsWith(".tmp", StringComparison.Ordinal));
+            var files = Directory.GetFiles(archive, "updates.*.gz");
             Assert.NotEmpty(files);
-            Assert.DoesNotContain(files, f => f.EndsWith(".tmp", StringComparison.Ordinal));
             var lines = files.Order().SelectMany(Bgpdump).ToList();
             Assert.Equal(600, lines.Count(l => l.Contains("|A|127.0.13.1|65013|", StringComparison.Ordinal)));
             Assert.Contains(lines, l => l.EndsWith("|STATE|127.0.13.1|65013|5|6", StringComparison.Ordinal));
             Assert.Contains(lines, l => l.EndsWith("|STATE|127.0.13.1|65013|6|1", StringComparison.Ordinal));
+
+            AssertArrowEqualsJson(archive, elements);
         }
         finally
         {
             if (!collector.HasExited) collector.Kill(entireProcessTree: true);
             Directory.Delete(archive, recursive: true);
             lock (stderr) output.WriteLine(stderr.ToString());
+        }
+    }
+
+    /// <summary>The Arrow updates files of the run, read by apache-arrow, hold the JSON lines' elements value for value.</summary>
+    private static void AssertArrowEqualsJson(string archive, List<JsonElement> elements)
+    {
+        if (NodeReaders.MissingPrerequisite() is { } missing) Assert.Fail(missing);
+        var files = Directory.GetFiles(archive, "updates.*.arrow").Order().ToList();
+        Assert.NotEmpty(files);
+        Assert.NotEmpty(Directory.GetFiles(archive, "sessions.*.arrow"));
+        var read = NodeReaders.Read("arrow-js", files);
+        var rows = new List<Dictionary<string, JsonElement>>();
+        foreach (var file in files)
+        {
+            var result = read[file];
+            if (result.TryGetProperty("error", out var error)) Assert.Fail($"apache-arrow could not read {file}: {error}");
+            var columns = result.GetProperty("columns").EnumerateObject().ToDictionary(c => c.Name, c => c.Value);
+            for (int i = 0; i < columns["type"].GetArrayLength(); i++) rows.Add(columns.ToDictionary(c => c.Key, c => c.Value[i]));
+        }
+        Assert.Equal(600, rows.Count(r => r["type"].GetString() == "A"));
+        Assert.Equal(elements.Count, rows.Count);
+        static string? Text(JsonElement v) => v.ValueKind switch
+        {
+            JsonValueKind.Null => null,
+            JsonValueKind.Number => v.GetRawText(),
+            JsonValueKind.Array => string.Join('|', v.EnumerateArray().Select(e => e.GetString())),
+            _ => v.GetString(),
+        };
+        for (int i = 0; i < rows.Count; i++)
+        {
+            var (row, json) = (rows[i], elements[i]);
+            Assert.Equal(((long)(json.GetProperty("timestamp").GetDecimal() * 1_000_000m)).ToString(), row["timestamp"].GetString());
+            foreach (var name in new[] { "type", "peer_ip", "peer_asn", "prefix", "path_id", "as_path", "next_hop", "origin", "med", "local_pref",
+                         "communities", "large_communities", "ext_communities" })
+            {
+                var expected = json.TryGetProperty(name, out var v) ? Text(v) : null;
+                Assert.True(expected == Text(row[name]), $"row {i} {name}: arrow {Text(row[name]) ?? "null"}, JSON {json}");
+            }
         }
     }
 }

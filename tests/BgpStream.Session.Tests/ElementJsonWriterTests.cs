@@ -7,7 +7,7 @@ using BgpStream.Session;
 
 namespace BgpStream.Session.Tests;
 
-/// <summary>The JSON lines of docs/json-schema.md, parsed back and checked field by field.</summary>
+/// <summary>The JSON lines of docs/element-schema.md, parsed back and checked field by field.</summary>
 public class ElementJsonWriterTests
 {
     private static readonly SessionInfo Session = new(IPEndPoint.Parse("192.0.2.2:40000"), IPEndPoint.Parse("192.0.2.1:179"), PeerConfig.Parse("192.0.2.2=65001"))
@@ -26,7 +26,7 @@ public class ElementJsonWriterTests
         return text.TrimEnd('\n').Split('\n').Select(line => JsonDocument.Parse(line).RootElement.Clone()).ToList();
     }
 
-    private static CollectorRecord Update(Action<UpdateMessageWriterBox> build, BgpDecodeContext? context = null)
+    internal static CollectorRecord Update(Action<UpdateMessageWriterBox> build, BgpDecodeContext? context = null)
     {
         var ctx = context ?? BgpDecodeContext.Modern;
         var buffer = new byte[4096];
@@ -145,7 +145,7 @@ public class ElementJsonWriterTests
     }
 
     /// <summary>Lets tests describe an UPDATE in field order without juggling the ref struct writer.</summary>
-    private sealed class UpdateMessageWriterBox(byte[] buffer, BgpDecodeContext context)
+    internal sealed class UpdateMessageWriterBox(byte[] buffer, BgpDecodeContext context)
     {
         public List<string> Withdrawn { get; } = [];
         public List<string> Nlri { get; } = [];
@@ -161,5 +161,5 @@ public class ElementJsonWriterTests
         }
     }
 
-    private delegate void UpdateAttributes(ref UpdateMessageWriter writer);
+    internal delegate void UpdateAttributes(ref UpdateMessageWriter writer);
 }

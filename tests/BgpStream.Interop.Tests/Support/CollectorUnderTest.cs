@@ -173,7 +173,7 @@ public sealed class CollectorSession
         })),
         BgpRoute.SortExtCommunities(e.GetProperty("ext_communities").EnumerateArray().Select(c => ParseExtCommunity(c.GetString()!))));
 
-    /// <summary>The JSON text of docs/json-schema.md back to the 8 octets.</summary>
+    /// <summary>The JSON text of docs/element-schema.md back to the 8 octets.</summary>
     public static ulong ParseExtCommunity(string text)
     {
         if (text.StartsWith("0x", StringComparison.Ordinal)) return ulong.Parse(text[2..], NumberStyles.HexNumber, CultureInfo.InvariantCulture);

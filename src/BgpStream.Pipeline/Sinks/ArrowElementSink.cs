@@ -1,0 +1,440 @@
+using System.Globalization;
+using System.Text;
+using BgpStream.Arrow;
+using BgpStream.Bgp;
+using BgpStream.Session;
+
+namespace BgpStream.Pipeline;
+
+/// <summary>
+/// The element model (docs/element-schema.md) as Arrow IPC files: <c>updates.YYYYMMDD.HHMM.arrow</c>,
+/// one row per element, and <c>sessions.YYYYMMDD.HHMM.arrow</c>, one row per session state change.
+/// Files rotate by record time and are published by rename as <see cref="MrtUpdateFileSink"/>'s
+/// are (<c>NAME.tmp</c> until the interval is over or the sink is disposed). A file is only created
+/// once it has a row. Rows go out in batches of <see cref="RowsPerBatch"/>, and at rotation and dispose.
+/// </summary>
+public sealed class ArrowElementSink : IDisposable
+{
+    public const int DefaultRowsPerBatch = 65_536;
+
+    public static readonly ArrowSchema UpdatesSchema = new ArrowSchema.Builder()
+        .Field("type", ArrowType.DictionaryString, nullable: false)
+        .Field("timestamp", ArrowType.TimestampMicrosecondUtc, nullable: false)
+        .Field("peer_ip", ArrowType.DictionaryString, nullable: false)
+        .Field("peer_asn", ArrowType.UInt32, nullable: false)
+        .Field("prefix", ArrowType.String, nullable: false)
+        .Field("path_id", ArrowType.UInt32)
+        // The attribute columns are null on "W" rows (the JSON line has no such field) and never on "A" rows.
+        .Field("as_path", ArrowType.String)
+        .Field("as_path_asns", ArrowType.List(ArrowType.UInt32, valuesNullable: false))
+        .Field("next_hop", ArrowType.String)
+        .Field("origin", ArrowType.DictionaryString)
+        .Field("med", ArrowType.UInt32)
+        .Field("local_pref", ArrowType.UInt32)
+        .Field("communities", ArrowType.List(ArrowType.String, valuesNullable: false))
+        .Field("large_communities", ArrowType.List(ArrowType.String, valuesNullable: false))
+        .Field("ext_communities", ArrowType.List(ArrowType.String, valuesNullable: false))
+        .Build();
+
+    public static readonly ArrowSchema SessionsSchema = new ArrowSchema.Builder()
+        .Field("type", ArrowType.DictionaryString, nullable: false)
+        .Field("timestamp", ArrowType.TimestampMicrosecondUtc, nullable: false)
+        .Field("peer_ip", ArrowType.DictionaryString, nullable: false)
+        .Field("peer_asn", ArrowType.UInt32)
+        .Field("peer_port", ArrowType.UInt16, nullable: false)
+        .Field("local_ip", ArrowType.DictionaryString, nullable: false)
+        .Field("old_state", ArrowType.DictionaryString, nullable: false)
+        .Field("new_state", ArrowType.DictionaryString, nullable: false)
+        .Field("reason", ArrowType.DictionaryString, nullable: false)
+        .Field("fsm_event", ArrowType.UInt8, nullable: false)
+        .Field("notification_direction", ArrowType.DictionaryString)
+        .Field("notification_code", ArrowType.UInt8)
+        .Field("notification_subcode", ArrowType.UInt8)
+        .Field("notification_name", ArrowType.DictionaryString)
+        .Field("notification_text", ArrowType.String)
+        .Field("notification_data", ArrowType.String)
+        .Build();
+
+    private readonly string _directory;
+    private readonly long _intervalMicros;
+    private readonly List<string> _completed = [];
+    private readonly UpdateColumns _updates;
+    private readonly SessionColumns _sessions;
+    private readonly Attributes _attrs = new();
+    private long _intervalStart = long.MinValue;
+    private SessionInfo? _peerOf;
+    private string _peerText = "";
+    private bool _disposed;
+
+    public ArrowElementSink(string directory, TimeSpan interval, int rowsPerBatch = DefaultRowsPerBatch)
+    {
+        if (interval < TimeSpan.FromMinutes(1)) throw new ArgumentException("the rotation interval is at least a minute", nameof(interval));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(rowsPerBatch);
+        Directory.CreateDirectory(directory);
+        _directory = directory;
+        _intervalMicros = (long)interval.TotalMicroseconds;
+        RowsPerBatch = rowsPerBatch;
+        _updates = new UpdateColumns(UpdatesSchema);
+        _sessions = new SessionColumns(SessionsSchema);
+    }
+
+    public int RowsPerBatch { get; }
+    /// <summary>Finished files, oldest first (an interval's updates file before its sessions file).</summary>
+    public IReadOnlyList<string> Completed => _completed;
+    public long Elements { get; private set; }
+    public long Events { get; private set; }
+    /// <summary>UPDATEs (or parts of them) that could not be read to the end; what could be read is written.</summary>
+    public long MalformedUpdates { get; private set; }
+
+    public void Write(in CollectorRecord record)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (record.IsMessage && record.MessageType != BgpMessageType.Update) return;
+        long start = record.TimestampMicros - record.TimestampMicros % _intervalMicros;
+        // Never back (as MrtUpdateFileSink): a record a little late for its interval goes in the current file.
+        if (start > _intervalStart)
+        {
+            FinishFiles();
+            _intervalStart = start;
+        }
+        if (record.IsMessage) WriteUpdate(record);
+        else WriteState(record);
+    }
+
+    private void WriteUpdate(in CollectorRecord record)
+    {
+        var session = record.Session;
+        if (!ReferenceEquals(session, _peerOf))
+        {
+            // IpText as the JSON lines' peer_ip (IPv4-mapped addresses shown as IPv4).
+            Span<byte> text = stackalloc byte[IpText.MaxAddressLength];
+            int n = IpText.FormatAddress(IpAddressValue.FromIPAddress(session.PeerAddress), text);
+            _peerText = Encoding.ASCII.GetString(text[..n]);
+            _peerOf = session;
+        }
+        var visitor = new RowVisitor(this, record.TimestampMicros, session.PeerAs);
+        MalformedUpdates += UpdateElements.Visit(record.Message, record.Context, ref visitor);
+    }
+
+    /// <summary>One row per element of <see cref="UpdateElements"/>.</summary>
+    private readonly struct RowVisitor(ArrowElementSink sink, long timestamp, uint peerAs) : IElementVisitor
+    {
+        public void Attributes(in PathAttributeSet attrs, in BgpDecodeContext context, bool hasNextHop, in IpAddressValue nextHop) =>
+            sink._attrs.Set(attrs, context, hasNextHop, nextHop);
+
+        public void Element(bool announce, in IpPrefix prefix, bool hasPathId, uint pathId) =>
+            sink.AppendElement(announce, timestamp, peerAs, prefix, hasPathId, pathId);
+    }
+
+    private void AppendElement(bool announce, long timestamp, uint peerAs, in IpPrefix prefix, bool hasPathId, uint pathId)
+    {
+        var c = _updates;
+        if (c.File is null) c.Open(NewPath("updates"));
+        c.Type.Append(announce ? "A" : "W");
+        c.Timestamp.Append(timestamp);
+        c.PeerIp.Append(_peerText);
+        c.PeerAsn.Append(peerAs);
+        Span<byte> text = stackalloc byte[IpText.MaxPrefixLength];
+        c.Prefix.AppendUtf8(text[..IpText.FormatPrefix(prefix, text)]);
+        if (hasPathId) c.PathId.Append(pathId); else c.PathId.AppendNull();
+        if (announce) _attrs.AppendTo(c);
+        else
+        {
+            c.AsPath.AppendNull();
+            c.AsPathAsns.AppendNull();
+            c.NextHop.AppendNull();
+            c.Origin.AppendNull();
+            c.Med.AppendNull();
+            c.LocalPref.AppendNull();
+            c.Communities.AppendNull();
+            c.LargeCommunities.AppendNull();
+            c.ExtCommunities.AppendNull();
+        }
+        EndRow(c);
+        Elements++;
+    }
+
+    private void WriteState(in CollectorRecord record)
+    {
+        var c = _sessions;
+        if (c.File is null) c.Open(NewPath("sessions"));
+        var transition = record.Transition;
+        var session = record.Session;
+        c.Type.Append("state");
+        c.Timestamp.Append(record.TimestampMicros);
+        // As the JSON state events write them.
+        c.PeerIp.Append(session.PeerAddress.ToString());
+        if (session.PeerAs != 0) c.PeerAsn.Append(session.PeerAs); else c.PeerAsn.AppendNull();
+        c.PeerPort.Append((ushort)session.Remote.Port);
+        c.LocalIp.Append((session.Local.Address.IsIPv4MappedToIPv6 ? session.Local.Address.MapToIPv4() : session.Local.Address).ToString());
+        c.OldState.Append(transition.From.ToString());
+        c.NewState.Append(transition.To.ToString());
+        c.Reason.Append(ElementJsonWriter.ReasonName(transition.Reason.Kind));
+        c.FsmEvent.Append((byte)transition.Event);
+        if (transition.Reason.Notification is { } n)
+        {
+            c.Direction.Append(transition.Reason.NotificationSent ? "sent" : "received");
+            c.Code.Append(n.Code);
+            c.Subcode.Append(n.Subcode);
+            c.Name.Append(n.Describe());
+            c.Text.Append(n.ShutdownText);
+            c.Data.Append(Convert.ToHexString(n.Data));
+        }
+        else
+        {
+            c.Direction.AppendNull();
+            c.Code.AppendNull();
+            c.Subcode.AppendNull();
+            c.Name.AppendNull();
+            c.Text.AppendNull();
+            c.Data.AppendNull();
+        }
+        EndRow(c);
+        Events++;
+    }
+
+    private void EndRow(Columns c)
+    {
+        c.Builder.EndRow();
+        if (c.Builder.Length >= RowsPerBatch) c.WriteBatch();
+    }
+
+    private string NewPath(string kind)
+    {
+        var time = DateTimeOffset.FromUnixTimeMilliseconds(_intervalStart / 1000).UtcDateTime;
+        var path = Path.Combine(_directory, $"{kind}.{time.ToString("yyyyMMdd.HHmm", CultureInfo.InvariantCulture)}.arrow");
+        // The interval already has a file (the collector restarted within it): keep both, as the MRT sink does.
+        if (File.Exists(path)) path = $"{path}.{DateTime.UtcNow:yyyyMMddHHmmssfff}";
+        return path;
+    }
+
+    /// <summary>Writes the last batches, the footers, and publishes the open files.</summary>
+    private void FinishFiles()
+    {
+        foreach (var c in new Columns[] { _updates, _sessions })
+        {
+            if (c.File is null) continue;
+            _completed.Add(c.Finish());
+        }
+    }
+
+    /// <summary>Publishes the open files; if that fails, their <c>.tmp</c> files are removed and the error is thrown.</summary>
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        try
+        {
+            FinishFiles();
+        }
+        finally
+        {
+            _updates.Dispose();
+            _sessions.Dispose();
+        }
+    }
+
+    /// <summary>The builder of one file kind and the file it currently writes.</summary>
+    private abstract class Columns(ArrowSchema schema) : IDisposable
+    {
+        public RecordBatchBuilder Builder { get; } = new(schema);
+        public AtomicArrowFile? File { get; private set; }
+
+        public void Open(string path) => File = AtomicArrowFile.Create(path, Builder.Schema, ArrowIpcFormat.File);
+
+        public void WriteBatch() => WriteBatch(File!);
+
+        private void WriteBatch(AtomicArrowFile file)
+        {
+            if (Builder.Length == 0) return;
+            using var batch = Builder.Build();
+            file.WriteRecordBatch(batch);
+        }
+
+        public string Finish()
+        {
+            var file = File!;
+            File = null;
+            try
+            {
+                WriteBatch(file);
+                file.WriteEnd();
+            }
+            catch
+            {
+                file.Abort(); // deletes the .tmp
+                throw;
+            }
+            Builder.ResetDictionaries(); // the next file carries its own dictionaries
+            return file.Path;
+        }
+
+        public void Dispose()
+        {
+            File?.Abort();
+            File = null;
+            Builder.Dispose();
+        }
+    }
+
+    private sealed class UpdateColumns : Columns
+    {
+        public UpdateColumns(ArrowSchema schema) : base(schema)
+        {
+            Type = Builder.Column<DictionaryStringColumnBuilder>("type");
+            Timestamp = Builder.Column<TimestampColumnBuilder>("timestamp");
+            PeerIp = Builder.Column<DictionaryStringColumnBuilder>("peer_ip");
+            PeerAsn = Builder.Column<PrimitiveColumnBuilder<uint>>("peer_asn");
+            Prefix = Builder.Column<StringColumnBuilder>("prefix");
+            PathId = Builder.Column<PrimitiveColumnBuilder<uint>>("path_id");
+            AsPath = Builder.Column<StringColumnBuilder>("as_path");
+            AsPathAsns = Builder.Column<ListColumnBuilder>("as_path_asns");
+            NextHop = Builder.Column<StringColumnBuilder>("next_hop");
+            Origin = Builder.Column<DictionaryStringColumnBuilder>("origin");
+            Med = Builder.Column<PrimitiveColumnBuilder<uint>>("med");
+            LocalPref = Builder.Column<PrimitiveColumnBuilder<uint>>("local_pref");
+            Communities = Builder.Column<ListColumnBuilder>("communities");
+            LargeCommunities = Builder.Column<ListColumnBuilder>("large_communities");
+            ExtCommunities = Builder.Column<ListColumnBuilder>("ext_communities");
+        }
+
+        public DictionaryStringColumnBuilder Type { get; }
+        public TimestampColumnBuilder Timestamp { get; }
+        public DictionaryStringColumnBuilder PeerIp { get; }
+        public PrimitiveColumnBuilder<uint> PeerAsn { get; }
+        public StringColumnBuilder Prefix { get; }
+        public PrimitiveColumnBuilder<uint> PathId { get; }
+        public StringColumnBuilder AsPath { get; }
+        public ListColumnBuilder AsPathAsns { get; }
+        public StringColumnBuilder NextHop { get; }
+        public DictionaryStringColumnBuilder Origin { get; }
+        public PrimitiveColumnBuilder<uint> Med { get; }
+        public PrimitiveColumnBuilder<uint> LocalPref { get; }
+        public ListColumnBuilder Communities { get; }
+        public ListColumnBuilder LargeCommunities { get; }
+        public ListColumnBuilder ExtCommunities { get; }
+    }
+
+    private sealed class SessionColumns : Columns
+    {
+        public SessionColumns(ArrowSchema schema) : base(schema)
+        {
+            Type = Builder.Column<DictionaryStringColumnBuilder>("type");
+            Timestamp = Builder.Column<TimestampColumnBuilder>("timestamp");
+            PeerIp = Builder.Column<DictionaryStringColumnBuilder>("peer_ip");
+            PeerAsn = Builder.Column<PrimitiveColumnBuilder<uint>>("peer_asn");
+            PeerPort = Builder.Column<PrimitiveColumnBuilder<ushort>>("peer_port");
+            LocalIp = Builder.Column<DictionaryStringColumnBuilder>("local_ip");
+            OldState = Builder.Column<DictionaryStringColumnBuilder>("old_state");
+            NewState = Builder.Column<DictionaryStringColumnBuilder>("new_state");
+            Reason = Builder.Column<DictionaryStringColumnBuilder>("reason");
+            FsmEvent = Builder.Column<PrimitiveColumnBuilder<byte>>("fsm_event");
+            Direction = Builder.Column<DictionaryStringColumnBuilder>("notification_direction");
+            Code = Builder.Column<PrimitiveColumnBuilder<byte>>("notification_code");
+            Subcode = Builder.Column<PrimitiveColumnBuilder<byte>>("notification_subcode");
+            Name = Builder.Column<DictionaryStringColumnBuilder>("notification_name");
+            Text = Builder.Column<StringColumnBuilder>("notification_text");
+            Data = Builder.Column<StringColumnBuilder>("notification_data");
+        }
+
+        public DictionaryStringColumnBuilder Type { get; }
+        public TimestampColumnBuilder Timestamp { get; }
+        public DictionaryStringColumnBuilder PeerIp { get; }
+        public PrimitiveColumnBuilder<uint> PeerAsn { get; }
+        public PrimitiveColumnBuilder<ushort> PeerPort { get; }
+        public DictionaryStringColumnBuilder LocalIp { get; }
+        public DictionaryStringColumnBuilder OldState { get; }
+        public DictionaryStringColumnBuilder NewState { get; }
+        public DictionaryStringColumnBuilder Reason { get; }
+        public PrimitiveColumnBuilder<byte> FsmEvent { get; }
+        public DictionaryStringColumnBuilder Direction { get; }
+        public PrimitiveColumnBuilder<byte> Code { get; }
+        public PrimitiveColumnBuilder<byte> Subcode { get; }
+        public DictionaryStringColumnBuilder Name { get; }
+        public StringColumnBuilder Text { get; }
+        public StringColumnBuilder Data { get; }
+    }
+
+    /// <summary>The attribute values of one UPDATE's announced prefixes, decoded once and appended per row.</summary>
+    private sealed class Attributes
+    {
+        private readonly JsonText _asPath = new();
+        private readonly JsonText _nextHop = new();
+        private readonly JsonText _items = new(); // every community text, back to back
+        private readonly List<int> _itemEnds = [];
+        private uint[] _asns = new uint[64];
+        private int _asnCount;
+        private bool _hasNextHop;
+        private string? _origin;
+        private uint? _med, _localPref;
+        private int _communitiesEnd, _largeEnd; // indices into _itemEnds where each list ends
+
+        public void Set(in PathAttributeSet attrs, in BgpDecodeContext context, bool hasNextHop, in IpAddressValue nextHop)
+        {
+            _asPath.Clear();
+            _asPath.Length += AsPathText.Format(attrs, context.AsSize, _asPath.Room(AsPathText.MaxLength(attrs)));
+            _asnCount = UpdateElements.SequenceHops(attrs, context.AsSize, ref _asns);
+            _hasNextHop = hasNextHop;
+            _nextHop.Clear();
+            if (hasNextHop) _nextHop.Length += IpText.FormatAddress(nextHop, _nextHop.Room(IpText.MaxAddressLength));
+            _origin = attrs.TryGetOrigin(out var origin)
+                ? origin switch { Origin.Igp => "IGP", Origin.Egp => "EGP", _ => "INCOMPLETE" }
+                : null;
+            _med = attrs.TryGetMultiExitDisc(out var med) ? med : null;
+            _localPref = attrs.TryGetLocalPref(out var localPref) ? localPref : null;
+
+            _items.Clear();
+            _itemEnds.Clear();
+            for (int i = 0; i < AttributeValues.CommunityCount(attrs.Communities); i++)
+            {
+                uint c = AttributeValues.Community(attrs.Communities, i);
+                _items.Append(c >> 16);
+                _items.Append((byte)':');
+                _items.Append(c & 0xFFFF);
+                _itemEnds.Add(_items.Length);
+            }
+            _communitiesEnd = _itemEnds.Count;
+            for (int i = 0; i < AttributeValues.LargeCommunityCount(attrs.LargeCommunities); i++)
+            {
+                var (g, l1, l2) = AttributeValues.LargeCommunity(attrs.LargeCommunities, i);
+                _items.Append(g);
+                _items.Append((byte)':');
+                _items.Append(l1);
+                _items.Append((byte)':');
+                _items.Append(l2);
+                _itemEnds.Add(_items.Length);
+            }
+            _largeEnd = _itemEnds.Count;
+            for (int i = 0; i < AttributeValues.ExtendedCommunityCount(attrs.ExtendedCommunities); i++)
+            {
+                ExtendedCommunityText.AppendTo(_items, AttributeValues.ExtendedCommunity(attrs.ExtendedCommunities, i));
+                _itemEnds.Add(_items.Length);
+            }
+        }
+
+        public void AppendTo(UpdateColumns c)
+        {
+            c.AsPath.AppendUtf8(_asPath.Span);
+            c.AsPathAsns.Append<uint>(_asns.AsSpan(0, _asnCount));
+            if (_hasNextHop) c.NextHop.AppendUtf8(_nextHop.Span); else c.NextHop.AppendNull();
+            c.Origin.Append(_origin);
+            c.Med.Append(_med);
+            c.LocalPref.Append(_localPref);
+            AppendList(c.Communities, 0, _communitiesEnd);
+            AppendList(c.LargeCommunities, _communitiesEnd, _largeEnd);
+            AppendList(c.ExtCommunities, _largeEnd, _itemEnds.Count);
+        }
+
+        private void AppendList(ListColumnBuilder list, int first, int end)
+        {
+            list.Append();
+            var values = (StringColumnBuilder)list.Values;
+            var items = _items.Span;
+            for (int i = first; i < end; i++)
+            {
+                int from = i == 0 ? 0 : _itemEnds[i - 1];
+                values.AppendUtf8(items[from.._itemEnds[i]]);
+            }
+        }
+    }
+}
