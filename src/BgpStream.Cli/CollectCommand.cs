@@ -20,7 +20,7 @@ internal static class CollectCommand
         var sendHoldTime = new Option<int?>("--send-hold-time") { Description = "RFC 9687 Send Hold Time, seconds (default max(480, 2 x Hold Time))." };
         var config = new Option<string?>("--config") { Description = "YAML configuration (docs/collector.md); command-line options override it." };
         var stdout = new Option<bool>("--stdout") { Description = "Print one JSON object per line for every element and session event (docs/element-schema.md)." };
-        var format = new Option<string[]>("--format") { Description = "File sinks under --out (repeatable): mrt (BGP4MP_ET update files, as RIS/RouteViews archive them), arrow (Arrow IPC files of elements and session events, docs/element-schema.md).", Arity = ArgumentArity.OneOrMore };
+        var format = new Option<string[]>("--format") { Description = "File sinks under --out (repeatable): mrt (BGP4MP_ET update files, as RIS/RouteViews archive them), arrow (Arrow IPC files of elements and session events), jsonl (JSON-lines files); docs/element-schema.md.", Arity = ArgumentArity.OneOrMore };
         var outDir = new Option<string>("--out") { Description = "Directory for file sinks (default ./bgpstream-data).", DefaultValueFactory = _ => "bgpstream-data" };
         var rotate = new Option<int>("--rotate") { Description = "Minutes per update file (default 15, as RouteViews; RIS uses 5).", DefaultValueFactory = _ => 15 };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Debug logging on stderr." };
@@ -43,14 +43,14 @@ internal static class CollectCommand
                 return 2;
             }
             var formats = result.GetValue(format) ?? [];
-            foreach (var f in formats.Where(f => f is not ("mrt" or "arrow")))
+            foreach (var f in formats.Where(f => f is not ("mrt" or "arrow" or "jsonl")))
             {
-                Console.Error.WriteLine($"bgpstream collect: --format {f}: choose mrt or arrow (JSON-lines files come with the pipeline)");
+                Console.Error.WriteLine($"bgpstream collect: --format {f}: choose mrt, arrow or jsonl");
                 return 2;
             }
             if (!result.GetValue(stdout) && formats.Length == 0)
             {
-                Console.Error.WriteLine("bgpstream collect: choose a sink: --stdout (JSON lines) and/or --format mrt|arrow --out DIR");
+                Console.Error.WriteLine("bgpstream collect: choose a sink: --stdout (JSON lines) and/or --format mrt|arrow|jsonl --out DIR");
                 return 2;
             }
             if (result.GetValue(rotate) < 1)
@@ -58,13 +58,21 @@ internal static class CollectCommand
                 Console.Error.WriteLine("bgpstream collect: --rotate is at least 1 minute");
                 return 2;
             }
-            Sinks sinks;
+            var sinks = new List<IRecordSink>();
             try
             {
                 var interval = TimeSpan.FromMinutes(result.GetValue(rotate));
-                sinks = new Sinks(result.GetValue(stdout),
-                    formats.Contains("mrt") ? new MrtUpdateFileSink(result.GetValue(outDir)!, interval, options.LocalAs) : null,
-                    formats.Contains("arrow") ? new ArrowElementSink(result.GetValue(outDir)!, interval) : null);
+                var dir = result.GetValue(outDir)!;
+                foreach (var f in formats.Distinct())
+                {
+                    sinks.Add(f switch
+                    {
+                        "mrt" => new MrtUpdateFileSink(dir, interval, options.LocalAs),
+                        "arrow" => new ArrowElementSink(dir, interval),
+                        _ => new JsonLinesFileSink(dir, interval),
+                    });
+                }
+                if (result.GetValue(stdout)) sinks.Add(new JsonLinesStreamSink(new BufferedStream(Console.OpenStandardOutput(), 1 << 16)));
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
@@ -112,10 +120,7 @@ internal static class CollectCommand
     internal static bool TryParseEndpoint(string text, out IPEndPoint endpoint) => IPEndPoint.TryParse(text, out endpoint!) && endpoint.Port != 0
         || (text.EndsWith(":0") && IPEndPoint.TryParse(text, out endpoint!));
 
-    /// <summary>The sinks one collect run writes to.</summary>
-    private sealed record Sinks(bool Stdout, MrtUpdateFileSink? Mrt, ArrowElementSink? Arrow);
-
-    private static async Task<int> RunAsync(CollectorOptions options, Sinks sinks, ILogger log, CancellationToken cancel)
+    private static async Task<int> RunAsync(CollectorOptions options, List<IRecordSink> sinks, ILogger log, CancellationToken cancel)
     {
         var collector = new Collector(options, log: log);
         try
@@ -129,8 +134,6 @@ internal static class CollectCommand
         }
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
-        using var stdout = new BufferedStream(Console.OpenStandardOutput(), 1 << 16);
-        var writer = new ElementJsonWriter(stdout);
         Exception? sinkFailure = null;
         long unwritten = 0;
         var consumer = Task.Run(async () =>
@@ -144,9 +147,7 @@ internal static class CollectCommand
                     {
                         if (sinkFailure is null)
                         {
-                            if (sinks.Stdout) writer.Write(record);
-                            sinks.Mrt?.Write(record);
-                            sinks.Arrow?.Write(record); // batches of 64k rows; the rest at rotation and shutdown
+                            foreach (var sink in sinks) sink.Write(record);
                         }
                         else
                         {
@@ -171,8 +172,7 @@ internal static class CollectCommand
                 {
                     try
                     {
-                        writer.Flush();
-                        sinks.Mrt?.Flush();
+                        foreach (var sink in sinks) sink.Flush();
                     }
                     catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                     {
@@ -193,26 +193,27 @@ internal static class CollectCommand
         log.LogInformation("stopping: closing sessions with Cease/Administrative Shutdown");
         await collector.StopAsync("collector shutting down");
         await consumer;
+        // Finalise every file sink (publish, or remove its .tmp), also after a failure.
+        bool closed = true;
+        foreach (var sink in sinks)
+        {
+            try
+            {
+                sink.Dispose();
+                log.LogInformation("{Summary}", sink.Summary);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                log.LogCritical("a sink failed while closing its files: {Error}", e.Message);
+                closed = false;
+            }
+        }
         if (sinkFailure is not null)
         {
             log.LogCritical("{Unwritten} records received after the sink failed were not written", unwritten);
-            try { sinks.Arrow?.Dispose(); } // publishes what it holds, or removes its .tmp files
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { log.LogError("arrow files: {Error}", e.Message); }
             return 1;
         }
-        try
-        {
-            sinks.Mrt?.Dispose();
-            sinks.Arrow?.Dispose();
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            log.LogCritical("a sink failed while closing its files: {Error}", e.Message);
-            return 1;
-        }
-        log.LogInformation("stopped: {Elements} elements, {Events} session events written; {Records} MRT records in {Files} files; {Rows} Arrow rows in {ArrowFiles} files",
-            writer.Elements, writer.Events, sinks.Mrt?.Records ?? 0, sinks.Mrt?.Completed.Count ?? 0,
-            (sinks.Arrow?.Elements ?? 0) + (sinks.Arrow?.Events ?? 0), sinks.Arrow?.Completed.Count ?? 0);
+        if (!closed) return 1;
         return 0;
     }
 }

@@ -58,7 +58,7 @@ public sealed partial class CollectCommandTests(ITestOutputHelper output)
         var start = new ProcessStartInfo("dotnet")
         {
             ArgumentList = { CliPath(), "collect", "--listen", $"127.0.0.1:{port}", "--asn", "65000", "--router-id", "192.0.2.1",
-                "--peer", "127.0.13.1=65013", "--hold-time", "30", "--stdout", "--format", "mrt", "--format", "arrow", "--out", archive },
+                "--peer", "127.0.13.1=65013", "--hold-time", "30", "--stdout", "--format", "mrt", "--format", "arrow", "--format", "jsonl", "--out", archive },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
@@ -68,10 +68,12 @@ public sealed partial class CollectCommandTests(ITestOutputHelper output)
         collector.BeginErrorReadLine();
         var session = new CollectorSession(local);
         var elements = new List<JsonElement>(); // the JSON lines of the elements, for the Arrow files
+        var stdoutLines = new List<string>();      // and all of them, for the JSON-lines files
         var reader = Task.Run(async () =>
         {
             while (await collector.StandardOutput.ReadLineAsync() is { } line)
             {
+                stdoutLines.Add(line);
                 session.OnJson(line);
                 var json = JsonDocument.Parse(line).RootElement.Clone();
                 if (json.GetProperty("type").GetString() != "state") elements.Add(json);
@@ -112,6 +114,10 @@ public sealed partial class CollectCommandTests(ITestOutputHelper output)
             Assert.Equal(600, lines.Count(l => l.Contains("|A|127.0.13.1|65013|", StringComparison.Ordinal)));
             Assert.Contains(lines, l => l.EndsWith("|STATE|127.0.13.1|65013|5|6", StringComparison.Ordinal));
             Assert.Contains(lines, l => l.EndsWith("|STATE|127.0.13.1|65013|6|1", StringComparison.Ordinal));
+
+            // The JSON-lines files hold exactly what stdout printed, in order.
+            var jsonl = Directory.GetFiles(archive, "updates.*.jsonl").Order().SelectMany(File.ReadLines).ToList();
+            Assert.Equal(stdoutLines, jsonl);
 
             AssertArrowEqualsJson(archive, elements);
         }

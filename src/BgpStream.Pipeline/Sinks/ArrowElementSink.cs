@@ -13,7 +13,7 @@ namespace BgpStream.Pipeline;
 /// are (<c>NAME.tmp</c> until the interval is over or the sink is disposed). A file is only created
 /// once it has a row. Rows go out in batches of <see cref="RowsPerBatch"/>, and at rotation and dispose.
 /// </summary>
-public sealed class ArrowElementSink : IDisposable
+public sealed class ArrowElementSink : IRecordSink
 {
     public const int DefaultRowsPerBatch = 65_536;
 
@@ -81,6 +81,7 @@ public sealed class ArrowElementSink : IDisposable
     public int RowsPerBatch { get; }
     /// <summary>Finished files, oldest first (an interval's updates file before its sessions file).</summary>
     public IReadOnlyList<string> Completed => _completed;
+    public string Summary => $"Arrow: {Elements} elements, {Events} session events in {_completed.Count} files";
     public long Elements { get; private set; }
     public long Events { get; private set; }
     /// <summary>UPDATEs (or parts of them) that could not be read to the end; what could be read is written.</summary>
@@ -219,6 +220,14 @@ public sealed class ArrowElementSink : IDisposable
     }
 
     /// <summary>Publishes the open files; if that fails, their <c>.tmp</c> files are removed and the error is thrown.</summary>
+    /// <summary>
+    /// Nothing to do between batches: rows go out in batches of 64k, at rotation and at dispose, since
+    /// a batch per quiet moment would fragment the files.
+    /// </summary>
+    public void Flush()
+    {
+    }
+
     public void Dispose()
     {
         if (_disposed) return;

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.IO.Compression;
 using BgpStream.Bgp;
 using BgpStream.Mrt;
@@ -13,36 +12,36 @@ namespace BgpStream.Pipeline;
 /// rotates like the live feed did. A file is written as <c>NAME.tmp</c> and renamed when its
 /// interval is over: a reader never sees a half-written archive under the final name.
 /// </summary>
-public sealed class MrtUpdateFileSink : IDisposable
+public sealed class MrtUpdateFileSink : IRecordSink
 {
     private readonly string _directory;
-    private readonly long _intervalMicros;
+    private readonly Rotation _rotation;
     private readonly uint _localAs;
     private readonly bool _gzip;
     private readonly byte[] _scratch = new byte[MrtWriter.MaxRecordLength];
     private readonly List<string> _completed = [];
-    private FileStream? _file;
+    private AtomicFile? _file;
     private Stream? _output;
-    private string? _path;
     private long _intervalStart = long.MinValue;
 
     public MrtUpdateFileSink(string directory, TimeSpan interval, uint localAs, bool gzip = true)
     {
-        if (interval < TimeSpan.FromMinutes(1)) throw new ArgumentException("the rotation interval is at least a minute", nameof(interval));
+        Rotation.Check(interval);
         Directory.CreateDirectory(directory);
         _directory = directory;
-        _intervalMicros = (long)interval.TotalMicroseconds;
+        _rotation = new Rotation(interval);
         _localAs = localAs;
         _gzip = gzip;
     }
 
     /// <summary>Finished files, oldest first.</summary>
     public IReadOnlyList<string> Completed => _completed;
+    public string Summary => $"MRT: {Records} records in {_completed.Count} files";
     public long Records { get; private set; }
 
     public void Write(in CollectorRecord record)
     {
-        long start = record.TimestampMicros - record.TimestampMicros % _intervalMicros;
+        long start = _rotation.Start(record.TimestampMicros);
         // Never back: connections are merged in arrival order, so a record stamped a few milliseconds
         // before the boundary may come after one stamped after it; it goes in the current file.
         if (start > _intervalStart) Rotate(start);
@@ -65,28 +64,16 @@ public sealed class MrtUpdateFileSink : IDisposable
     {
         Finish();
         _intervalStart = start;
-        var time = DateTimeOffset.FromUnixTimeMilliseconds(start / 1000).UtcDateTime;
-        var name = "updates." + time.ToString("yyyyMMdd.HHmm", CultureInfo.InvariantCulture) + (_gzip ? ".gz" : "");
-        _path = Path.Combine(_directory, name);
-        _file = new FileStream(_path + ".tmp", FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16);
-        _output = _gzip ? new GZipStream(_file, CompressionLevel.Fastest, leaveOpen: true) : _file;
+        _file = new AtomicFile(Path.Combine(_directory, Rotation.FileName("updates", start, _gzip ? ".gz" : "")));
+        _output = _gzip ? new GZipStream(_file.Stream, CompressionLevel.Fastest, leaveOpen: true) : _file.Stream;
     }
 
-    /// <summary>Closes the current file and gives it its final name; a later record for the same interval starts a new one.</summary>
+    /// <summary>Closes the current file and gives it its final name.</summary>
     private void Finish()
     {
         if (_file is null) return;
-        if (_output != _file) _output!.Dispose();
-        _file.Flush(flushToDisk: true);
-        _file.Dispose();
-        var final = _path!;
-        if (File.Exists(final))
-        {
-            // The interval already has a file (the collector restarted within it): keep both.
-            final = Path.Combine(_directory, $"{Path.GetFileName(_path)}.{DateTime.UtcNow:yyyyMMddHHmmssfff}");
-        }
-        File.Move(_path + ".tmp", final);
-        _completed.Add(final);
+        if (_output != _file.Stream) _output!.Dispose();
+        _completed.Add(_file.Publish());
         _file = null;
         _output = null;
     }
