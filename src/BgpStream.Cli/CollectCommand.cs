@@ -19,15 +19,14 @@ internal static class CollectCommand
         var holdTime = new Option<int?>("--hold-time") { Description = "Hold Time we offer, seconds (0 or >= 3; default 90)." };
         var sendHoldTime = new Option<int?>("--send-hold-time") { Description = "RFC 9687 Send Hold Time, seconds (default max(480, 2 x Hold Time))." };
         var config = new Option<string?>("--config") { Description = "YAML configuration (docs/collector.md); command-line options override it." };
-        var stdout = new Option<bool>("--stdout") { Description = "Print one JSON object per line for every element and session event (docs/element-schema.md)." };
-        var format = new Option<string[]>("--format") { Description = "File sinks under --out (repeatable): mrt (BGP4MP_ET update files, as RIS/RouteViews archive them), arrow (Arrow IPC files of elements and session events), jsonl (JSON-lines files); docs/element-schema.md.", Arity = ArgumentArity.OneOrMore };
-        var outDir = new Option<string>("--out") { Description = "Directory for file sinks (default ./bgpstream-data).", DefaultValueFactory = _ => "bgpstream-data" };
-        var rotate = new Option<int>("--rotate") { Description = "Minutes per update file (default 15, as RouteViews; RIS uses 5).", DefaultValueFactory = _ => 15 };
+        var sinkOptions = new SinkOptions();
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Debug logging on stderr." };
         var command = new Command("collect", "Run a passive BGP route collector: accept sessions from configured peers, never advertise routes, record every message.")
         {
-            listen, asn, routerId, peers, holdTime, sendHoldTime, config, stdout, format, outDir, rotate, verbose,
+            listen, asn, routerId, peers, holdTime, sendHoldTime, config,
         };
+        foreach (var option in sinkOptions.All) command.Options.Add(option);
+        command.Options.Add(verbose);
         command.SetAction(async (result, cancel) =>
         {
             var log = new StderrLogger(result.GetValue(verbose) ? LogLevel.Debug : LogLevel.Information);
@@ -42,43 +41,7 @@ internal static class CollectCommand
                 Console.Error.WriteLine($"bgpstream collect: {e.Message}");
                 return 2;
             }
-            var formats = result.GetValue(format) ?? [];
-            foreach (var f in formats.Where(f => f is not ("mrt" or "arrow" or "jsonl")))
-            {
-                Console.Error.WriteLine($"bgpstream collect: --format {f}: choose mrt, arrow or jsonl");
-                return 2;
-            }
-            if (!result.GetValue(stdout) && formats.Length == 0)
-            {
-                Console.Error.WriteLine("bgpstream collect: choose a sink: --stdout (JSON lines) and/or --format mrt|arrow|jsonl --out DIR");
-                return 2;
-            }
-            if (result.GetValue(rotate) < 1)
-            {
-                Console.Error.WriteLine("bgpstream collect: --rotate is at least 1 minute");
-                return 2;
-            }
-            var sinks = new List<IRecordSink>();
-            try
-            {
-                var interval = TimeSpan.FromMinutes(result.GetValue(rotate));
-                var dir = result.GetValue(outDir)!;
-                foreach (var f in formats.Distinct())
-                {
-                    sinks.Add(f switch
-                    {
-                        "mrt" => new MrtUpdateFileSink(dir, interval, options.LocalAs),
-                        "arrow" => new ArrowElementSink(dir, interval),
-                        _ => new JsonLinesFileSink(dir, interval),
-                    });
-                }
-                if (result.GetValue(stdout)) sinks.Add(new JsonLinesStreamSink(new BufferedStream(Console.OpenStandardOutput(), 1 << 16)));
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                Console.Error.WriteLine($"bgpstream collect: --out {result.GetValue(outDir)}: {e.Message}");
-                return 2;
-            }
+            if (!sinkOptions.TryBuild(result, "collect", options.LocalAs, out var sinks)) return 2;
             return await RunAsync(options, sinks, log, cancel);
         });
         return command;

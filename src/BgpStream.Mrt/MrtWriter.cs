@@ -18,13 +18,19 @@ public static class MrtWriter
     /// RFC 6396 §4.4.2 BGP4MP_MESSAGE_AS4 in a BGP4MP_ET record (§3: microseconds after the header),
     /// or RFC 8050 §3 BGP4MP_MESSAGE_AS4_ADDPATH when the message carries path identifiers.
     /// </summary>
+    /// <param name="fourOctetAs">False for a session without 4-octet AS numbers (2-octet AS_PATH): then
+    /// BGP4MP_MESSAGE / BGP4MP_MESSAGE_ADDPATH with 2-octet AS fields (AS_TRANS for larger ones), as
+    /// readers decode the message's AS_PATH by the subtype (RFC 6396 §4.4.2, §4.4.3).</param>
     public static int WriteMessage(Span<byte> destination, long timestampMicros, uint peerAs, uint localAs,
-        in IpAddressValue peerAddress, in IpAddressValue localAddress, ReadOnlySpan<byte> message, bool addPath)
+        in IpAddressValue peerAddress, in IpAddressValue localAddress, ReadOnlySpan<byte> message, bool addPath, bool fourOctetAs = true)
     {
-        int body = WritePeerFields(destination[16..], peerAs, localAs, peerAddress, localAddress);
+        int body = WritePeerFields(destination[16..], peerAs, localAs, peerAddress, localAddress, fourOctetAs);
         message.CopyTo(destination[(16 + body)..]);
         body += message.Length;
-        WriteHeader(destination, timestampMicros, addPath ? Bgp4mpSubtype.MessageAs4AddPath : Bgp4mpSubtype.MessageAs4, body);
+        var subtype = fourOctetAs
+            ? addPath ? Bgp4mpSubtype.MessageAs4AddPath : Bgp4mpSubtype.MessageAs4
+            : addPath ? Bgp4mpSubtype.MessageAddPath : Bgp4mpSubtype.Message;
+        WriteHeader(destination, timestampMicros, subtype, body);
         return 16 + body;
     }
 
@@ -55,16 +61,29 @@ public static class MrtWriter
         return attributes.TryGetMpUnreach(out var unreach) && context.HasAddPath(unreach.Afi, unreach.Safi);
     }
 
-    private static int WritePeerFields(Span<byte> d, uint peerAs, uint localAs, in IpAddressValue peer, in IpAddressValue local)
+    private static int WritePeerFields(Span<byte> d, uint peerAs, uint localAs, in IpAddressValue peer, in IpAddressValue local,
+        bool fourOctetAs = true)
     {
-        BinaryPrimitives.WriteUInt32BigEndian(d, peerAs);
-        BinaryPrimitives.WriteUInt32BigEndian(d[4..], localAs);
-        BinaryPrimitives.WriteUInt16BigEndian(d[8..], 0); // interface index: not known to a TCP collector
+        int a = 0;
+        if (fourOctetAs)
+        {
+            BinaryPrimitives.WriteUInt32BigEndian(d, peerAs);
+            BinaryPrimitives.WriteUInt32BigEndian(d[4..], localAs);
+            a = 8;
+        }
+        else
+        {
+            // RFC 6793 §4.2.2: AS_TRANS stands for an AS that does not fit in two octets.
+            BinaryPrimitives.WriteUInt16BigEndian(d, peerAs > ushort.MaxValue ? (ushort)23456 : (ushort)peerAs);
+            BinaryPrimitives.WriteUInt16BigEndian(d[2..], localAs > ushort.MaxValue ? (ushort)23456 : (ushort)localAs);
+            a = 4;
+        }
+        BinaryPrimitives.WriteUInt16BigEndian(d[a..], 0); // interface index: not known to a TCP collector
         bool v6 = !peer.IsIPv4;
-        BinaryPrimitives.WriteUInt16BigEndian(d[10..], (ushort)(v6 ? Afi.IPv6 : Afi.IPv4));
-        int n = WriteAddress(d[12..], peer, v6);
-        n += WriteAddress(d[(12 + n)..], local, v6);
-        return 12 + n;
+        BinaryPrimitives.WriteUInt16BigEndian(d[(a + 2)..], (ushort)(v6 ? Afi.IPv6 : Afi.IPv4));
+        int n = WriteAddress(d[(a + 4)..], peer, v6);
+        n += WriteAddress(d[(a + 4 + n)..], local, v6);
+        return a + 4 + n;
     }
 
     private static int WriteAddress(Span<byte> d, in IpAddressValue address, bool v6)

@@ -17,6 +17,7 @@ public sealed class MrtUpdateFileSink : IRecordSink
     private readonly string _directory;
     private readonly Rotation _rotation;
     private readonly uint _localAs;
+    private readonly Func<SessionInfo, uint>? _localAsOf;
     private readonly bool _gzip;
     private readonly byte[] _scratch = new byte[MrtWriter.MaxRecordLength];
     private readonly List<string> _completed = [];
@@ -24,8 +25,10 @@ public sealed class MrtUpdateFileSink : IRecordSink
     private Stream? _output;
     private long _intervalStart = long.MinValue;
 
-    public MrtUpdateFileSink(string directory, TimeSpan interval, uint localAs, bool gzip = true)
+    /// <param name="localAsOf">The local AS of each session when they differ (a replay of several collectors' files); else <paramref name="localAs"/>.</param>
+    public MrtUpdateFileSink(string directory, TimeSpan interval, uint localAs, bool gzip = true, Func<SessionInfo, uint>? localAsOf = null)
     {
+        _localAsOf = localAsOf;
         Rotation.Check(interval);
         Directory.CreateDirectory(directory);
         _directory = directory;
@@ -48,11 +51,12 @@ public sealed class MrtUpdateFileSink : IRecordSink
         var session = record.Session;
         var peer = IpAddressValue.FromIPAddress(session.PeerAddress);
         var local = IpAddressValue.FromIPAddress(session.Local.Address.IsIPv4MappedToIPv6 ? session.Local.Address.MapToIPv4() : session.Local.Address);
+        uint localAs = _localAsOf?.Invoke(session) ?? _localAs;
         int n = record.IsMessage
-            ? MrtWriter.WriteMessage(_scratch, record.TimestampMicros, session.PeerAs, _localAs, peer, local, record.Message,
-                MrtWriter.CarriesPathIds(record.Message, record.Context))
+            ? MrtWriter.WriteMessage(_scratch, record.TimestampMicros, session.PeerAs, localAs, peer, local, record.Message,
+                MrtWriter.CarriesPathIds(record.Message, record.Context), record.Context.FourOctetAs)
             // RFC 6396 §4.4.4: states are numbered 1 (Idle) to 6 (Established).
-            : MrtWriter.WriteStateChange(_scratch, record.TimestampMicros, session.PeerAs, _localAs, peer, local,
+            : MrtWriter.WriteStateChange(_scratch, record.TimestampMicros, session.PeerAs, localAs, peer, local,
                 (ushort)(record.Transition.From + 1), (ushort)(record.Transition.To + 1));
         _output!.Write(_scratch, 0, n);
         Records++;

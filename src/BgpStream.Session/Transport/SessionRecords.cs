@@ -16,6 +16,9 @@ public sealed class SessionInfo
         Config = config;
     }
 
+    /// <summary>A session known from a record (an MRT replay): the peer's AS is given, not learnt from an OPEN.</summary>
+    public SessionInfo(IPEndPoint remote, IPEndPoint local, PeerConfig config, uint peerAs) : this(remote, local, config) => PeerAs = peerAs;
+
     public long Id { get; }
     public IPEndPoint Remote { get; }
     public IPEndPoint Local { get; }

@@ -1,0 +1,219 @@
+using System.Buffers;
+using System.Net;
+using BgpStream.Bgp;
+using BgpStream.Dump;
+using BgpStream.Mrt;
+using BgpStream.Pipeline;
+using BgpStream.Session;
+
+namespace BgpStream.Cli;
+
+/// <summary>
+/// <c>bgpstream replay</c>: BGP4MP / BGP4MP_ET update files through the collector's sinks, several
+/// files merged by record time (stable: equal timestamps keep the files' order). Streaming: one
+/// pending record per file, its message copied to a pooled buffer.
+/// </summary>
+internal sealed class ReplayRunner
+{
+    private static readonly PeerConfig ReplayPeer = new() { Range = new IPNetwork(IPAddress.Any, 0), Description = "replay" };
+    private readonly Dictionary<(IpAddressValue Peer, uint PeerAs, IpAddressValue Local), SessionInfo> _sessions = new();
+    private readonly Dictionary<SessionInfo, uint> _localAs = new(ReferenceEqualityComparer.Instance);
+    private readonly TextWriter _stderr;
+
+    public ReplayRunner(TextWriter stderr) => _stderr = stderr;
+
+    public long Messages { get; private set; }
+    public long StateChanges { get; private set; }
+    public long RibRecords { get; private set; }
+    public long LocalMessages { get; private set; }
+    public long OtherRecords { get; private set; }
+
+    /// <summary>The local AS a session's records carried (for the MRT sink).</summary>
+    public uint LocalAsOf(SessionInfo session) => _localAs.GetValueOrDefault(session);
+
+    /// <summary>Replays <paramref name="files"/> ("-" is stdin) into <paramref name="sinks"/>: 0 clean, 1 damaged records, 2 a file could not be read.</summary>
+    public int Run(IReadOnlyList<string> files, IReadOnlyList<IRecordSink> sinks)
+    {
+        int exit = DumpRunner.ExitOk;
+        var sources = new List<Source>();
+        try
+        {
+            foreach (var file in files)
+            {
+                try
+                {
+                    sources.Add(new Source(this, MrtReader.Open(file), sources.Count));
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    _stderr.WriteLine($"bgpstream replay: {file}: cannot open: {e.Message}");
+                    exit = DumpRunner.ExitCannotOpen;
+                }
+            }
+            var queue = new PriorityQueue<Source, (long Time, int File)>();
+            foreach (var s in sources)
+                if (s.Advance()) queue.Enqueue(s, (s.Time, s.Index));
+            while (queue.TryDequeue(out var source, out _))
+            {
+                var record = source.Take();
+                try
+                {
+                    foreach (var sink in sinks) sink.Write(record);
+                }
+                finally
+                {
+                    record.Release();
+                }
+                if (source.Advance()) queue.Enqueue(source, (source.Time, source.Index));
+            }
+            foreach (var sink in sinks) sink.Flush();
+        }
+        finally
+        {
+            foreach (var s in sources) s.Dispose();
+        }
+        foreach (var s in sources)
+        {
+            s.ReportCounts();
+            if (s.Reader.DiagnosticCount > 0 && exit == DumpRunner.ExitOk) exit = DumpRunner.ExitDataErrors;
+        }
+        if (RibRecords > 0) _stderr.WriteLine($"bgpstream replay: {RibRecords} TABLE_DUMP/TABLE_DUMP_V2 records skipped: RIB records are not replayed yet");
+        if (LocalMessages > 0) _stderr.WriteLine($"bgpstream replay: {LocalMessages} messages sent by the collector (BGP4MP *_LOCAL) skipped");
+        if (OtherRecords > 0) _stderr.WriteLine($"bgpstream replay: {OtherRecords} records of other MRT types skipped");
+        return exit;
+    }
+
+    private SessionInfo SessionFor(in IpAddressValue peer, uint peerAs, in IpAddressValue local, uint localAs)
+    {
+        if (!_sessions.TryGetValue((peer, peerAs, local), out var session))
+        {
+            session = new SessionInfo(new IPEndPoint(peer.ToIPAddress(), 0), new IPEndPoint(local.ToIPAddress(), 0), ReplayPeer, peerAs);
+            _sessions[(peer, peerAs, local)] = session;
+        }
+        _localAs[session] = localAs;
+        return session;
+    }
+
+    /// <summary>One input file and its next record, ready to be written.</summary>
+    private sealed class Source : IDisposable
+    {
+        private readonly ReplayRunner _owner;
+        private readonly SessionContextTracker _tracker = new();
+        private readonly Dictionary<MrtDiagnosticKind, int> _shown = new();
+        private CollectorRecord _pending;
+
+        public Source(ReplayRunner owner, MrtReader reader, int index)
+        {
+            _owner = owner;
+            Reader = reader;
+            Index = index;
+            reader.Diagnostic = d =>
+            {
+                int n = _shown.GetValueOrDefault(d.Kind) + 1;
+                _shown[d.Kind] = n;
+                if (n <= DumpRunner.DiagnosticsShownPerKind) _owner._stderr.WriteLine($"bgpstream replay: {d}");
+            };
+        }
+
+        public MrtReader Reader { get; }
+        public int Index { get; }
+        public long Time => _pending.TimestampMicros;
+
+        public CollectorRecord Take()
+        {
+            var r = _pending;
+            _pending = default;
+            return r;
+        }
+
+        /// <summary>Reads up to the next record to replay; false at the end of the file.</summary>
+        public bool Advance()
+        {
+            while (Reader.TryRead(out var record))
+            {
+                switch (record.Type)
+                {
+                    case MrtType.Bgp4mp or MrtType.Bgp4mpEt:
+                        if (TryConvert(record)) return true;
+                        break;
+                    case MrtType.TableDump or MrtType.TableDumpV2:
+                        _owner.RibRecords++;
+                        break;
+                    default:
+                        _owner.OtherRecords++;
+                        break;
+                }
+            }
+            return false;
+        }
+
+        private bool TryConvert(in MrtRecord record)
+        {
+            if (!Bgp4mpRecord.TryParse(record.Subtype, record.Body, out var rec, out var error))
+            {
+                Reader.Report(record.Offset, MrtDiagnosticKind.RecordDecodeError, error!);
+                return false;
+            }
+            long time = record.Timestamp * 1_000_000L + record.Microseconds;
+            var session = _owner.SessionFor(rec.PeerAddress, rec.PeerAs, rec.LocalAddress, rec.LocalAs);
+            if (rec.IsStateChange)
+            {
+                if (rec.OldState is < 1 or > 6 || rec.NewState is < 1 or > 6)
+                {
+                    Reader.Report(record.Offset, MrtDiagnosticKind.RecordDecodeError, $"BGP4MP state change {rec.OldState} -> {rec.NewState}: states are 1 to 6");
+                    return false;
+                }
+                var transition = new StateTransition((SessionState)(rec.OldState - 1), (SessionState)(rec.NewState - 1), default,
+                    ReasonKind.None, DateTimeOffset.UnixEpoch.AddTicks(time * 10));
+                _pending = CollectorRecord.ForTransition(session, transition);
+                _owner.StateChanges++;
+                return true;
+            }
+            if (rec.IsLocal)
+            {
+                _owner.LocalMessages++;
+                return false;
+            }
+            var msg = rec.Message;
+            var ctx = _tracker.ContextFor(rec);
+            if (!BgpMessageHeader.TryParse(msg, ctx.MaxMessageLength, out var header, out var bgpError))
+            {
+                Reader.Report(record.Offset, MrtDiagnosticKind.RecordDecodeError, $"BGP message in BGP4MP record: {bgpError.WithOffsetBase(rec.MessageOffset)}");
+                return false;
+            }
+            if (header.Length > msg.Length)
+            {
+                Reader.Report(record.Offset, MrtDiagnosticKind.RecordDecodeError, $"BGP message declares {header.Length} bytes, record holds {msg.Length}");
+                return false;
+            }
+            msg = msg[..header.Length];
+            if (header.Type == BgpMessageType.Update
+                && UpdateMessage.TryParse(msg[BgpConstants.HeaderLength..], ctx, out var update, out _))
+            {
+                // As dump does: NLRI that only parse with Path Identifiers are ADD-PATH (RFC 8050 §3).
+                var attrs = PathAttributeSet.Parse(update.PathAttributes, ctx, update.AttributesOffset, hasNlri: !update.Nlri.IsEmpty,
+                    keepMalformed: true);
+                if (!SessionContextTracker.NlriWellFormed(update, attrs)) ctx = _tracker.InferAddPath(update, attrs, ctx);
+            }
+            var buffer = ArrayPool<byte>.Shared.Rent(msg.Length);
+            msg.CopyTo(buffer);
+            _pending = CollectorRecord.ForMessage(time, session, buffer, msg.Length, ctx);
+            _owner.Messages++;
+            return true;
+        }
+
+        public void ReportCounts()
+        {
+            foreach (var (kind, count) in _shown)
+                if (count > DumpRunner.DiagnosticsShownPerKind)
+                    _owner._stderr.WriteLine($"bgpstream replay: {Reader.Source}: {count - DumpRunner.DiagnosticsShownPerKind} more {kind} problems not shown ({count} in all)");
+        }
+
+        public void Dispose()
+        {
+            _pending.Release();
+            _pending = default;
+            Reader.Dispose();
+        }
+    }
+}

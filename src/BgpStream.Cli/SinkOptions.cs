@@ -1,0 +1,68 @@
+using System.CommandLine;
+using BgpStream.Pipeline;
+using BgpStream.Session;
+
+namespace BgpStream.Cli;
+
+/// <summary>
+/// The sink options shared by <c>collect</c> and <c>replay</c>: <c>--stdout</c>, <c>--format</c>,
+/// <c>--out</c>, <c>--rotate</c>, their checks and the sinks they build.
+/// </summary>
+internal sealed class SinkOptions
+{
+    public Option<bool> Stdout { get; } = new("--stdout") { Description = "Print one JSON object per line for every element and session event (docs/element-schema.md)." };
+    public Option<string[]> Format { get; } = new("--format") { Description = "File sinks under --out (repeatable): mrt (BGP4MP_ET update files, as RIS/RouteViews archive them), arrow (Arrow IPC files of elements and session events), jsonl (JSON-lines files); docs/element-schema.md.", Arity = ArgumentArity.OneOrMore };
+    public Option<string> OutDir { get; } = new("--out") { Description = "Directory for file sinks (default ./bgpstream-data).", DefaultValueFactory = _ => "bgpstream-data" };
+    public Option<int> Rotate { get; } = new("--rotate") { Description = "Minutes per update file (default 15, as RouteViews; RIS uses 5).", DefaultValueFactory = _ => 15 };
+
+    public IEnumerable<Option> All => [Stdout, Format, OutDir, Rotate];
+
+    /// <summary>
+    /// Checks the options and builds the sinks; on a problem prints <c>bgpstream COMMAND: ...</c> on
+    /// stderr and returns false (exit status 2).
+    /// </summary>
+    public bool TryBuild(ParseResult result, string command, uint localAs, out List<IRecordSink> sinks,
+        Func<SessionInfo, uint>? localAsOf = null)
+    {
+        sinks = [];
+        var formats = result.GetValue(Format) ?? [];
+        foreach (var f in formats.Where(f => f is not ("mrt" or "arrow" or "jsonl")))
+        {
+            Console.Error.WriteLine($"bgpstream {command}: --format {f}: choose mrt, arrow or jsonl");
+            return false;
+        }
+        if (!result.GetValue(Stdout) && formats.Length == 0)
+        {
+            Console.Error.WriteLine($"bgpstream {command}: choose a sink: --stdout (JSON lines) and/or --format mrt|arrow|jsonl --out DIR");
+            return false;
+        }
+        if (result.GetValue(Rotate) < 1)
+        {
+            Console.Error.WriteLine($"bgpstream {command}: --rotate is at least 1 minute");
+            return false;
+        }
+        try
+        {
+            var interval = TimeSpan.FromMinutes(result.GetValue(Rotate));
+            var dir = result.GetValue(OutDir)!;
+            foreach (var f in formats.Distinct())
+            {
+                sinks.Add(f switch
+                {
+                    "mrt" => new MrtUpdateFileSink(dir, interval, localAs, localAsOf: localAsOf),
+                    "arrow" => new ArrowElementSink(dir, interval),
+                    _ => new JsonLinesFileSink(dir, interval),
+                });
+            }
+            if (result.GetValue(Stdout)) sinks.Add(new JsonLinesStreamSink(new BufferedStream(Console.OpenStandardOutput(), 1 << 16)));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"bgpstream {command}: --out {result.GetValue(OutDir)}: {e.Message}");
+            foreach (var s in sinks) s.Dispose();
+            sinks = [];
+            return false;
+        }
+        return true;
+    }
+}
