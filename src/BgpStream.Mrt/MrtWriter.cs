@@ -74,8 +74,8 @@ public static class MrtWriter
         else
         {
             // RFC 6793 §4.2.2: AS_TRANS stands for an AS that does not fit in two octets.
-            BinaryPrimitives.WriteUInt16BigEndian(d, peerAs > ushort.MaxValue ? (ushort)23456 : (ushort)peerAs);
-            BinaryPrimitives.WriteUInt16BigEndian(d[2..], localAs > ushort.MaxValue ? (ushort)23456 : (ushort)localAs);
+            BinaryPrimitives.WriteUInt16BigEndian(d, peerAs > ushort.MaxValue ? BgpConstants.AsTrans : (ushort)peerAs);
+            BinaryPrimitives.WriteUInt16BigEndian(d[2..], localAs > ushort.MaxValue ? BgpConstants.AsTrans : (ushort)localAs);
             a = 4;
         }
         BinaryPrimitives.WriteUInt16BigEndian(d[a..], 0); // interface index: not known to a TCP collector
