@@ -3,27 +3,28 @@ using BgpStream.Arrow.Ipc;
 namespace BgpStream.Arrow;
 
 /// <summary>
-/// Arrow IPC stream format (Columnar.html "IPC Streaming Format"): the schema message, then
-/// dictionary and record batch messages, then the end-of-stream marker. The schema goes out with
-/// the first batch or at <see cref="WriteEnd"/>. The stream need not be seekable.
+/// What the stream and file writers share: the schema goes out with the first batch (or at
+/// <see cref="WriteEnd"/>), batches follow, the end marker closes the stream format; the formats
+/// differ only in what comes before the schema and after the end marker.
 /// </summary>
-public sealed class ArrowStreamWriter : IArrowBatchSink
+public abstract class ArrowIpcWriter : IArrowBatchSink
 {
     private readonly Stream _stream;
     private readonly bool _leaveOpen;
-    private readonly IpcWriter _writer;
     private bool _started, _ended, _disposed;
 
-    public ArrowStreamWriter(Stream stream, ArrowSchema schema, bool leaveOpen = false)
+    private protected ArrowIpcWriter(Stream stream, ArrowSchema schema, bool leaveOpen, bool keepBlocks)
     {
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentNullException.ThrowIfNull(schema);
         _stream = stream;
         _leaveOpen = leaveOpen;
-        _writer = new IpcWriter(stream, schema, keepBlocks: false);
+        Writer = new IpcWriter(stream, schema, keepBlocks);
     }
 
-    public ArrowSchema Schema => _writer.Schema;
+    private protected IpcWriter Writer { get; }
+
+    public ArrowSchema Schema => Writer.Schema;
 
     public void WriteRecordBatch(RecordBatch batch)
     {
@@ -31,16 +32,17 @@ public sealed class ArrowStreamWriter : IArrowBatchSink
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (_ended) throw new InvalidOperationException("WriteRecordBatch after WriteEnd");
         Start();
-        _writer.WriteRecordBatch(batch);
+        Writer.WriteRecordBatch(batch);
     }
 
-    /// <summary>The end-of-stream marker (after one 0-row batch if no batch was written), then a flush.</summary>
+    /// <summary>The end-of-stream marker (after one 0-row batch if no batch was written), what the format puts after it, then a flush.</summary>
     public void WriteEnd()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (_ended) return;
         Start();
-        _writer.WriteEndOfStream();
+        Writer.WriteEndOfStream();
+        WriteTrailer();
         _stream.Flush();
         _ended = true;
     }
@@ -48,18 +50,36 @@ public sealed class ArrowStreamWriter : IArrowBatchSink
     private void Start()
     {
         if (_started) return;
-        _writer.WriteSchemaMessage();
+        WritePreamble();
+        Writer.WriteSchemaMessage();
         _started = true;
     }
 
-    /// <summary>Closes the stream unless leaveOpen; does not write the end marker (call <see cref="WriteEnd"/>).</summary>
+    private protected virtual void WritePreamble()
+    {
+    }
+
+    private protected virtual void WriteTrailer()
+    {
+    }
+
+    /// <summary>Closes the stream unless leaveOpen; does not finish the format (call <see cref="WriteEnd"/>).</summary>
     public void Dispose()
     {
         if (_disposed) return;
         _disposed = true;
         if (!_leaveOpen) _stream.Dispose();
+        GC.SuppressFinalize(this);
     }
 }
+
+/// <summary>
+/// Arrow IPC stream format (Columnar.html "IPC Streaming Format"): the schema message, then
+/// dictionary and record batch messages, then the end-of-stream marker. The stream need not be
+/// seekable.
+/// </summary>
+public sealed class ArrowStreamWriter(Stream stream, ArrowSchema schema, bool leaveOpen = false)
+    : ArrowIpcWriter(stream, schema, leaveOpen, keepBlocks: false);
 
 /// <summary>
 /// Arrow IPC file format (Columnar.html "IPC File Format"): "ARROW1" and two bytes of padding, the
@@ -70,65 +90,24 @@ public sealed class ArrowStreamWriter : IArrowBatchSink
 /// A file may not replace a dictionary (only one non-delta DictionaryBatch per id), so growth
 /// between batches is written as delta dictionary batches, which the file format allows.
 /// </remarks>
-public sealed class ArrowFileWriter : IArrowBatchSink
+public sealed class ArrowFileWriter(Stream stream, ArrowSchema schema, bool leaveOpen = false)
+    : ArrowIpcWriter(stream, schema, leaveOpen, keepBlocks: true)
 {
     private static ReadOnlySpan<byte> Magic => "ARROW1"u8;
 
-    private readonly Stream _stream;
-    private readonly bool _leaveOpen;
-    private readonly IpcWriter _writer;
-    private bool _started, _ended, _disposed;
-
-    public ArrowFileWriter(Stream stream, ArrowSchema schema, bool leaveOpen = false)
+    private protected override void WritePreamble()
     {
-        ArgumentNullException.ThrowIfNull(stream);
-        ArgumentNullException.ThrowIfNull(schema);
-        _stream = stream;
-        _leaveOpen = leaveOpen;
-        _writer = new IpcWriter(stream, schema, keepBlocks: true);
+        Writer.WriteRaw(Magic);
+        Writer.WriteRaw([0, 0]);
     }
 
-    public ArrowSchema Schema => _writer.Schema;
-
-    public void WriteRecordBatch(RecordBatch batch)
+    private protected override void WriteTrailer()
     {
-        ArgumentNullException.ThrowIfNull(batch);
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        if (_ended) throw new InvalidOperationException("WriteRecordBatch after WriteEnd");
-        Start();
-        _writer.WriteRecordBatch(batch);
-    }
-
-    public void WriteEnd()
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        if (_ended) return;
-        Start();
-        _writer.WriteEndOfStream();
-        var footer = _writer.BuildFooter();
-        _writer.WriteRaw(footer);
+        var footer = Writer.BuildFooter();
+        Writer.WriteRaw(footer);
         Span<byte> trailer = stackalloc byte[10];
         System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(trailer, footer.Length);
         Magic.CopyTo(trailer[4..]);
-        _writer.WriteRaw(trailer);
-        _stream.Flush();
-        _ended = true;
-    }
-
-    private void Start()
-    {
-        if (_started) return;
-        _writer.WriteRaw(Magic);
-        _writer.WriteRaw([0, 0]);
-        _writer.WriteSchemaMessage();
-        _started = true;
-    }
-
-    /// <summary>Closes the stream unless leaveOpen; does not write the footer (call <see cref="WriteEnd"/>).</summary>
-    public void Dispose()
-    {
-        if (_disposed) return;
-        _disposed = true;
-        if (!_leaveOpen) _stream.Dispose();
+        Writer.WriteRaw(trailer);
     }
 }
