@@ -78,8 +78,6 @@ public sealed partial class BgpFsm
             // the DelayOpenTimer to the initial value, and stays in the Connect [Active] state."
             _connectRetryTimer = null;
             _delayOpenTimer = Now + delay;
-            if (State == SessionState.Connect) return;
-            LastTransition = new StateTransition(State, State, ev, ReasonKind.TcpConnected, Now);
             return;
         }
         SendOpenAndWait(ev);

@@ -46,9 +46,6 @@ public sealed partial class BgpFsm
     /// <summary>The peer's OPEN once accepted (OpenConfirm and Established), else null.</summary>
     public PeerOpen? Peer { get; private set; }
 
-    /// <summary>The last transition, for the owner's bookkeeping.</summary>
-    public StateTransition? LastTransition { get; private set; }
-
     /// <summary>When the Send Hold Timer would fire, if it runs (RFC 9687); the stuck-session detector reads it.</summary>
     public DateTimeOffset? SendHoldDeadline => _sendHoldTimer;
 
@@ -255,7 +252,6 @@ public sealed partial class BgpFsm
         var from = State;
         State = next;
         var transition = new StateTransition(from, next, ev, reason, Now);
-        LastTransition = transition;
         _notification = null;
         _notificationSent = false;
         if (from != next) _actions.StateChanged(transition);

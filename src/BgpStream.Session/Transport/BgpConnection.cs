@@ -47,9 +47,6 @@ internal sealed class BgpConnection : IFsmActions
     /// <summary>We connected to the peer (an active peer), rather than it to us; RFC 4271 §6.8 needs to know.</summary>
     public bool LocallyInitiated { get; }
 
-    /// <summary>Bytes the kernel holds unacknowledged for this peer (-1 if unknown); a stuck peer's grows.</summary>
-    public int SendQueueBytes => SocketSendQueue.Size(_socket);
-
     public async Task RunAsync(CancellationToken stopping)
     {
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(stopping, _closed.Token);
