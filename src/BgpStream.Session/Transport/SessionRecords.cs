@@ -38,12 +38,17 @@ public sealed class SessionInfo
 /// <summary>What the session layer hands to the pipeline, in per-peer order: a message or a state change.</summary>
 public readonly struct CollectorRecord
 {
-    private CollectorRecord(long timestampMicros, SessionInfo session, byte[]? buffer, int length, BgpDecodeContext context, StateTransition transition)
+    private readonly bool _pooled;
+
+    private CollectorRecord(long timestampMicros, SessionInfo session, byte[]? buffer, int offset, int length, bool pooled,
+        BgpDecodeContext context, StateTransition transition)
     {
         TimestampMicros = timestampMicros;
         Session = session;
         Buffer = buffer;
+        Offset = offset;
         Length = length;
+        _pooled = pooled;
         Context = context;
         Transition = transition;
     }
@@ -51,27 +56,37 @@ public readonly struct CollectorRecord
     /// <summary>Microseconds since the Unix epoch: when the bytes were read, or the state changed.</summary>
     public long TimestampMicros { get; }
     public SessionInfo Session { get; }
-    /// <summary>A whole BGP message (header included) in a pooled array, or null for a state change.</summary>
+    /// <summary>Holds the whole BGP message (header included) at <see cref="Offset"/>; null for a state change.</summary>
     public byte[]? Buffer { get; }
+    public int Offset { get; }
     public int Length { get; }
     /// <summary>The decode context negotiated for the session when the message arrived.</summary>
     public BgpDecodeContext Context { get; }
     public StateTransition Transition { get; }
 
     public bool IsMessage => Buffer is not null;
-    public ReadOnlySpan<byte> Message => Buffer.AsSpan(0, Length);
-    public BgpMessageType MessageType => (BgpMessageType)Buffer![18];
+    public ReadOnlySpan<byte> Message => Buffer.AsSpan(Offset, Length);
+    public BgpMessageType MessageType => (BgpMessageType)Buffer![Offset + 18];
 
+    /// <summary>A message in an array rented from <see cref="System.Buffers.ArrayPool{T}.Shared"/>, owned by the record until <see cref="Release"/>.</summary>
     public static CollectorRecord ForMessage(long timestampMicros, SessionInfo session, byte[] buffer, int length, BgpDecodeContext context) =>
-        new(timestampMicros, session, buffer, length, context, default);
+        new(timestampMicros, session, buffer, 0, length, pooled: true, context, default);
+
+    /// <summary>A message inside a buffer someone else owns (a pipeline batch); valid while that owner keeps it.</summary>
+    public static CollectorRecord ForBorrowedMessage(long timestampMicros, SessionInfo session, byte[] buffer, int offset, int length, BgpDecodeContext context) =>
+        new(timestampMicros, session, buffer, offset, length, pooled: false, context, default);
 
     public static CollectorRecord ForTransition(SessionInfo session, in StateTransition transition) =>
-        new(ToMicros(transition.Time), session, null, 0, session.DecodeContext, transition);
+        new(ToMicros(transition.Time), session, null, 0, 0, pooled: false, session.DecodeContext, transition);
 
-    /// <summary>Gives the message buffer back to the pool; the record must not be used afterwards.</summary>
+    /// <summary>A state change with the decode context the session had when it happened.</summary>
+    public static CollectorRecord ForTransition(SessionInfo session, in StateTransition transition, BgpDecodeContext context) =>
+        new(ToMicros(transition.Time), session, null, 0, 0, pooled: false, context, transition);
+
+    /// <summary>Gives a pooled message buffer back; the record must not be used afterwards.</summary>
     public void Release()
     {
-        if (Buffer is not null) System.Buffers.ArrayPool<byte>.Shared.Return(Buffer);
+        if (_pooled && Buffer is not null) System.Buffers.ArrayPool<byte>.Shared.Return(Buffer);
     }
 
     public static long ToMicros(DateTimeOffset time) => (time.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / 10;
