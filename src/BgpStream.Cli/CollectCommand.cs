@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Net;
 using System.Runtime.InteropServices;
 using BgpStream.Pipeline;
+using BgpStream.Pipeline.Staging;
 using BgpStream.Session;
 using Microsoft.Extensions.Logging;
 
@@ -42,7 +43,7 @@ internal static class CollectCommand
                 return 2;
             }
             if (!sinkOptions.TryBuild(result, "collect", options.LocalAs, out var sinks)) return 2;
-            return await RunAsync(options, sinks, log, cancel);
+            return await RunAsync(options, sinks, sinkOptions.SpoolDirectory(result), log, cancel);
         });
         return command;
     }
@@ -83,7 +84,10 @@ internal static class CollectCommand
     internal static bool TryParseEndpoint(string text, out IPEndPoint endpoint) => IPEndPoint.TryParse(text, out endpoint!) && endpoint.Port != 0
         || (text.EndsWith(":0") && IPEndPoint.TryParse(text, out endpoint!));
 
-    private static async Task<int> RunAsync(CollectorOptions options, List<IRecordSink> sinks, ILogger log, CancellationToken cancel)
+    /// <summary>How often the pipeline's counters go to the log.</summary>
+    private static readonly TimeSpan StatsInterval = TimeSpan.FromMinutes(1);
+
+    private static async Task<int> RunAsync(CollectorOptions options, List<IRecordSink> sinks, string spoolDirectory, ILogger log, CancellationToken cancel)
     {
         var collector = new Collector(options, log: log);
         try
@@ -93,12 +97,16 @@ internal static class CollectCommand
         catch (InvalidOperationException e)
         {
             Console.Error.WriteLine($"bgpstream collect: {e.Message}");
+            foreach (var sink in sinks) sink.Dispose();
             return 2;
         }
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
-        Exception? sinkFailure = null;
-        long unwritten = 0;
+        // Records → batches → one lane per sink; a sink that falls behind spills to the spool, and
+        // one that fails (disk full, stdout closed) stops the collector: its lane counts what it
+        // could not write while the others go on and the sessions close cleanly.
+        var pipeline = new RecordPipeline(sinks, new PipelineOptions { SpoolDirectory = spoolDirectory, Log = log });
+        using var onFailure = pipeline.Failed.Register(stop.Cancel);
         var consumer = Task.Run(async () =>
         {
             var reader = collector.Output.Reader;
@@ -106,44 +114,23 @@ internal static class CollectCommand
             {
                 while (reader.TryRead(out var record))
                 {
-                    try
-                    {
-                        if (sinkFailure is null)
-                        {
-                            foreach (var sink in sinks) sink.Write(record);
-                        }
-                        else
-                        {
-                            unwritten++;
-                        }
-                    }
-                    catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-                    {
-                        // A sink that cannot write (disk full, stdout closed) stops the collector; the
-                        // channel is still drained so the sessions close cleanly, and what was lost is counted.
-                        sinkFailure = e;
-                        unwritten++;
-                        log.LogCritical("a sink failed: {Error}; stopping", e.Message);
-                        stop.Cancel();
-                    }
-                    finally
-                    {
-                        record.Release();
-                    }
+                    pipeline.Add(record);
+                    record.Release();
                 }
-                if (sinkFailure is null)
-                {
-                    try
-                    {
-                        foreach (var sink in sinks) sink.Flush();
-                    }
-                    catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-                    {
-                        sinkFailure = e;
-                        log.LogCritical("a sink failed: {Error}; stopping", e.Message);
-                        stop.Cancel();
-                    }
-                }
+                pipeline.Seal();
+            }
+            await pipeline.CompleteAsync();
+        });
+        var stats = Task.Run(async () =>
+        {
+            using var timer = new PeriodicTimer(StatsInterval);
+            try
+            {
+                while (await timer.WaitForNextTickAsync(stop.Token))
+                    log.LogInformation("pipeline: hand-off lag {Lag}; {Stats}", collector.Output.Lag, pipeline.Stats());
+            }
+            catch (OperationCanceledException)
+            {
             }
         });
         try
@@ -156,6 +143,9 @@ internal static class CollectCommand
         log.LogInformation("stopping: closing sessions with Cease/Administrative Shutdown");
         await collector.StopAsync("collector shutting down");
         await consumer;
+        await stats;
+        var final = pipeline.Stats();
+        log.LogInformation("pipeline: {Stats}", final);
         // Finalise every file sink (publish, or remove its .tmp), also after a failure.
         bool closed = true;
         foreach (var sink in sinks)
@@ -171,9 +161,9 @@ internal static class CollectCommand
                 closed = false;
             }
         }
-        if (sinkFailure is not null)
+        if (pipeline.Failure is not null)
         {
-            log.LogCritical("{Unwritten} records received after the sink failed were not written", unwritten);
+            log.LogCritical("{Unwritten} records received after the sink failed were not written", final.Dropped);
             return 1;
         }
         if (!closed) return 1;

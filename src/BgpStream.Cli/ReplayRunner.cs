@@ -4,6 +4,7 @@ using BgpStream.Bgp;
 using BgpStream.Dump;
 using BgpStream.Mrt;
 using BgpStream.Pipeline;
+using BgpStream.Pipeline.Staging;
 using BgpStream.Session;
 
 namespace BgpStream.Cli;
@@ -11,7 +12,8 @@ namespace BgpStream.Cli;
 /// <summary>
 /// <c>bgpstream replay</c>: BGP4MP / BGP4MP_ET update files through the collector's sinks, several
 /// files merged by record time (stable: equal timestamps keep the files' order). Streaming: one
-/// pending record per file, its message copied to a pooled buffer.
+/// pending record per file, its message copied to a pooled buffer. Records go through the same
+/// staged pipeline as the collector's, without a spool: a replay reads its files more slowly instead.
 /// </summary>
 internal sealed class ReplayRunner
 {
@@ -21,6 +23,11 @@ internal sealed class ReplayRunner
     private readonly TextWriter _stderr;
 
     public ReplayRunner(TextWriter stderr) => _stderr = stderr;
+
+    /// <summary>Replay speed against record time: 1 is real time, 60 a minute of records per second; null: as fast as the sinks go.</summary>
+    public double? Speed { get; init; }
+    /// <summary>Told of progress now and then, and once at the end.</summary>
+    public ReplayProgress? Progress { get; init; }
 
     public long Messages { get; private set; }
     public long StateChanges { get; private set; }
@@ -42,7 +49,7 @@ internal sealed class ReplayRunner
             {
                 try
                 {
-                    sources.Add(new Source(this, MrtReader.Open(file), sources.Count));
+                    sources.Add(new Source(this, file, sources.Count));
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
@@ -53,20 +60,25 @@ internal sealed class ReplayRunner
             var queue = new PriorityQueue<Source, (long Time, int File)>();
             foreach (var s in sources)
                 if (s.Advance()) queue.Enqueue(s, (s.Time, s.Index));
-            while (queue.TryDequeue(out var source, out _))
+            var pipeline = new RecordPipeline(sinks);
+            var pacer = Speed is { } speed ? new Pacer(speed) : null;
+            Progress?.Start(sources.Select(s => s.Input).ToList());
+            while (queue.TryDequeue(out var source, out _) && !pipeline.Failed.IsCancellationRequested)
             {
                 var record = source.Take();
-                try
+                if (pacer is not null && pacer.DelayFor(record.TimestampMicros) is { } wait)
                 {
-                    foreach (var sink in sinks) sink.Write(record);
+                    pipeline.Seal(); // what is due reaches the sinks before we sleep
+                    Thread.Sleep(wait);
                 }
-                finally
-                {
-                    record.Release();
-                }
+                pipeline.Add(record);
+                record.Release();
+                Progress?.Record(record.TimestampMicros);
                 if (source.Advance()) queue.Enqueue(source, (source.Time, source.Index));
             }
-            foreach (var sink in sinks) sink.Flush();
+            pipeline.CompleteAsync().GetAwaiter().GetResult();
+            Progress?.Finish();
+            if (pipeline.Failure is { } failure) throw failure;
         }
         finally
         {
@@ -102,9 +114,12 @@ internal sealed class ReplayRunner
         private readonly Dictionary<MrtDiagnosticKind, int> _shown = new();
         private CollectorRecord _pending;
 
-        public Source(ReplayRunner owner, MrtReader reader, int index)
+        public Source(ReplayRunner owner, string path, int index)
         {
             _owner = owner;
+            Input = path == "-" ? Console.OpenStandardInput()
+                : new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+            var reader = new MrtReader(MrtInput.Decompress(Input), path);
             Reader = reader;
             Index = index;
             reader.Diagnostic = d =>
@@ -116,6 +131,8 @@ internal sealed class ReplayRunner
         }
 
         public MrtReader Reader { get; }
+        /// <summary>The file as read from disk (compressed): its position measures progress.</summary>
+        public Stream Input { get; }
         public int Index { get; }
         public long Time => _pending.TimestampMicros;
 

@@ -15,7 +15,11 @@ internal sealed class SinkOptions
     public Option<string> OutDir { get; } = new("--out") { Description = "Directory for file sinks (default ./bgpstream-data).", DefaultValueFactory = _ => "bgpstream-data" };
     public Option<int> Rotate { get; } = new("--rotate") { Description = "Minutes per update file (default 15, as RouteViews; RIS uses 5).", DefaultValueFactory = _ => 15 };
 
-    public IEnumerable<Option> All => [Stdout, Format, OutDir, Rotate];
+    public Option<string?> Spool { get; } = new("--spool") { Description = "Directory where batches wait on disk while a sink is behind (default OUT/spool); emptied as they drain." };
+
+    public IEnumerable<Option> All => [Stdout, Format, OutDir, Rotate, Spool];
+
+    public string SpoolDirectory(ParseResult result) => result.GetValue(Spool) ?? Path.Combine(result.GetValue(OutDir)!, "spool");
 
     /// <summary>
     /// Checks the options and builds the sinks; on a problem prints <c>bgpstream COMMAND: ...</c> on
