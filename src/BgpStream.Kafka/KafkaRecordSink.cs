@@ -63,7 +63,7 @@ public sealed class KafkaRecordSink : IRecordSink
         var config = ProducerSettings.Build(options.BootstrapServers, options.Config, out bool idempotent, out var notes);
         // The sink matches delivery reports to its messages by their value: reports must carry it.
         config["dotnet.producer.enable.delivery.reports"] = "true";
-        config["dotnet.producer.enable.delivery.report.fields"] = "all";
+        config["dotnet.producer.delivery.report.fields"] = "all";
         config["dotnet.producer.enable.background.poll"] = "true";
         _onDelivery = OnDelivery;
         _producer = new ProducerBuilder<byte[], byte[]>(config)
