@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using BgpStream.Bgp;
 using BgpStream.Session;
 
@@ -79,14 +78,8 @@ public sealed partial class AdjRibIn
 
     private PeerRib PeerOf(SessionInfo session)
     {
-        var key = Key(session);
-        ref var peer = ref CollectionsMarshal.GetValueRefOrAddDefault(_byKey, key, out bool exists);
-        if (!exists)
-        {
-            peer = new PeerRib(_peers.Count, key.Item1, key.Item2) { SessionId = session.Id };
-            _peers.Add(peer);
-        }
-        return peer!;
+        var (address, asn) = Key(session);
+        return AddPeer(address, asn);
     }
 
     /// <summary>Drops every route of a peer (the peer stays listed).</summary>
