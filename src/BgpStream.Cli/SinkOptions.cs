@@ -15,9 +15,10 @@ internal sealed class SinkOptions
     public Option<string> OutDir { get; } = new("--out") { Description = "Directory for file sinks (default ./bgpstream-data).", DefaultValueFactory = _ => "bgpstream-data" };
     public Option<int> Rotate { get; } = new("--rotate") { Description = "Minutes per update file (default 15, as RouteViews; RIS uses 5).", DefaultValueFactory = _ => 15 };
 
+    public Option<int> MaxFileMb { get; } = new("--max-file-mb") { Description = "Arrow files are published and a new part begins once a file reaches this size (MiB; default 1024).", DefaultValueFactory = _ => 1024 };
     public Option<string?> Spool { get; } = new("--spool") { Description = "Directory where batches wait on disk while a sink is behind (default OUT/spool); emptied as they drain." };
 
-    public IEnumerable<Option> All => [Stdout, Format, OutDir, Rotate, Spool];
+    public IEnumerable<Option> All => [Stdout, Format, OutDir, Rotate, MaxFileMb, Spool];
 
     public string SpoolDirectory(ParseResult result) => result.GetValue(Spool) ?? Path.Combine(result.GetValue(OutDir)!, "spool");
 
@@ -45,6 +46,11 @@ internal sealed class SinkOptions
             Console.Error.WriteLine($"bgpstream {command}: --rotate is at least 1 minute");
             return false;
         }
+        if (result.GetValue(MaxFileMb) < 1)
+        {
+            Console.Error.WriteLine($"bgpstream {command}: --max-file-mb is at least 1");
+            return false;
+        }
         try
         {
             var interval = TimeSpan.FromMinutes(result.GetValue(Rotate));
@@ -54,7 +60,7 @@ internal sealed class SinkOptions
                 sinks.Add(f switch
                 {
                     "mrt" => new MrtUpdateFileSink(dir, interval, localAs, localAsOf: localAsOf),
-                    "arrow" => new ArrowElementSink(dir, interval),
+                    "arrow" => new ArrowElementSink(dir, interval, maxFileBytes: result.GetValue(MaxFileMb) * (1L << 20)),
                     _ => new JsonLinesFileSink(dir, interval),
                 });
             }

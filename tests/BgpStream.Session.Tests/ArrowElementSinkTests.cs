@@ -349,9 +349,32 @@ public sealed partial class ArrowElementSinkTests : IDisposable
         using (var sink = new ArrowElementSink(_dir, TimeSpan.FromMinutes(5))) sink.Write(Simple(t0, "10.0.0.0/24"));
         using (var sink = new ArrowElementSink(_dir, TimeSpan.FromMinutes(5))) sink.Write(Simple(t0 + 1, "10.0.1.0/24"));
         var names = Directory.GetFiles(_dir).Select(Path.GetFileName).Order().ToList();
-        Assert.Equal(2, names.Count);
-        Assert.Equal("updates.20251129.0000.arrow", names[0]);
-        Assert.StartsWith("updates.20251129.0000.arrow.", names[1]);
-        Assert.DoesNotContain(names, n => n!.EndsWith(".tmp"));
+        Assert.Equal(["updates.20251129.0000.2.arrow", "updates.20251129.0000.arrow"], names);
+    }
+
+    [Fact]
+    public void A_file_that_reaches_the_size_limit_is_published_and_its_interval_goes_on_in_the_next_part()
+    {
+        RequireReaders();
+        const long t0 = 1_764_374_400_000_000;
+        var sink = new ArrowElementSink(_dir, TimeSpan.FromMinutes(5), rowsPerBatch: 10, maxFileBytes: 2_000);
+        try
+        {
+            for (int i = 0; i < 100; i++) sink.Write(Simple(t0 + i, $"10.0.{i}.0/24"));
+            Assert.True(sink.Completed.Count >= 2, $"{sink.Completed.Count} files");
+        }
+        finally
+        {
+            sink.Dispose();
+        }
+        var files = Directory.GetFiles(_dir).Order().ToList();
+        Assert.DoesNotContain(files, f => f.EndsWith(".tmp"));
+        Assert.Contains(Path.Combine(_dir, "updates.20251129.0000.arrow"), files);
+        Assert.Contains(Path.Combine(_dir, "updates.20251129.0000.2.arrow"), files);
+        // Every part is a whole file, and together they hold every row once, in order.
+        var read = NodeReaders.Read("arrow-js", sink.Completed);
+        var prefixes = sink.Completed.SelectMany(f => read[f].GetProperty("columns").GetProperty("prefix").EnumerateArray().Select(e => e.GetString())).ToList();
+        Assert.Equal(Enumerable.Range(0, 100).Select(i => $"10.0.{i}.0/24"), prefixes);
+        Assert.All(sink.Completed.SkipLast(1), f => Assert.True(new FileInfo(f).Length >= 2_000));
     }
 }

@@ -10,12 +10,15 @@ namespace BgpStream.Pipeline;
 /// The element model (docs/element-schema.md) as Arrow IPC files: <c>updates.YYYYMMDD.HHMM.arrow</c>,
 /// one row per element, and <c>sessions.YYYYMMDD.HHMM.arrow</c>, one row per session state change.
 /// Files rotate by record time and are published by rename as <see cref="MrtUpdateFileSink"/>'s
-/// are (<c>NAME.tmp</c> until the interval is over or the sink is disposed). A file is only created
-/// once it has a row. Rows go out in batches of <see cref="RowsPerBatch"/>, and at rotation and dispose.
+/// are (<c>NAME.tmp</c> until the interval is over or the sink is disposed). A file that reaches
+/// <see cref="MaxFileBytes"/> within its interval is published early and the interval goes on in
+/// <c>updates.YYYYMMDD.HHMM.2.arrow</c>, <c>.3</c>, ... A file is only created once it has a row.
+/// Rows go out in batches of <see cref="RowsPerBatch"/>, and at rotation and dispose.
 /// </summary>
 public sealed class ArrowElementSink : IRecordSink
 {
     public const int DefaultRowsPerBatch = 65_536;
+    public const long DefaultMaxFileBytes = 1L << 30;
 
     public static readonly ArrowSchema UpdatesSchema = new ArrowSchema.Builder()
         .Field("type", ArrowType.DictionaryString, nullable: false)
@@ -66,8 +69,10 @@ public sealed class ArrowElementSink : IRecordSink
     private string _peerText = "";
     private bool _disposed;
 
-    public ArrowElementSink(string directory, TimeSpan interval, int rowsPerBatch = DefaultRowsPerBatch)
+    public ArrowElementSink(string directory, TimeSpan interval, int rowsPerBatch = DefaultRowsPerBatch, long maxFileBytes = DefaultMaxFileBytes)
     {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxFileBytes);
+        MaxFileBytes = maxFileBytes;
         if (interval < TimeSpan.FromMinutes(1)) throw new ArgumentException("the rotation interval is at least a minute", nameof(interval));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(rowsPerBatch);
         Directory.CreateDirectory(directory);
@@ -79,6 +84,8 @@ public sealed class ArrowElementSink : IRecordSink
     }
 
     public int RowsPerBatch { get; }
+    /// <summary>A file is published once it is this large (checked after each batch), and the interval continues in a new part.</summary>
+    public long MaxFileBytes { get; }
     /// <summary>Finished files, oldest first (an interval's updates file before its sessions file).</summary>
     public IReadOnlyList<string> Completed => _completed;
     public string Summary => $"Arrow: {Elements} elements, {Events} session events in {_completed.Count} files";
@@ -197,15 +204,19 @@ public sealed class ArrowElementSink : IRecordSink
     private void EndRow(Columns c)
     {
         c.Builder.EndRow();
-        if (c.Builder.Length >= RowsPerBatch) c.WriteBatch();
+        if (c.Builder.Length < RowsPerBatch) return;
+        c.WriteBatch();
+        if (c.File!.BytesWritten >= MaxFileBytes) _completed.Add(c.Finish());
     }
 
     private string NewPath(string kind)
     {
         var time = DateTimeOffset.FromUnixTimeMilliseconds(_intervalStart / 1000).UtcDateTime;
-        var path = Path.Combine(_directory, $"{kind}.{time.ToString("yyyyMMdd.HHmm", CultureInfo.InvariantCulture)}.arrow");
-        // The interval already has a file (the collector restarted within it): keep both, as the MRT sink does.
-        if (File.Exists(path)) path = $"{path}.{DateTime.UtcNow:yyyyMMddHHmmssfff}";
+        var stem = Path.Combine(_directory, $"{kind}.{time.ToString("yyyyMMdd.HHmm", CultureInfo.InvariantCulture)}");
+        // The interval already has a file (it reached the size limit, or the collector restarted
+        // within the interval): the next part, never an overwrite.
+        var path = stem + ".arrow";
+        for (int part = 2; File.Exists(path) || File.Exists(path + ".tmp"); part++) path = $"{stem}.{part}.arrow";
         return path;
     }
 
@@ -219,7 +230,6 @@ public sealed class ArrowElementSink : IRecordSink
         }
     }
 
-    /// <summary>Publishes the open files; if that fails, their <c>.tmp</c> files are removed and the error is thrown.</summary>
     /// <summary>
     /// Nothing to do between batches: rows go out in batches of 64k, at rotation and at dispose, since
     /// a batch per quiet moment would fragment the files.
