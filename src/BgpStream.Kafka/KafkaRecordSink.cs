@@ -21,6 +21,14 @@ namespace BgpStream.Kafka;
 /// bounded wait ends is counted, logged and, with a spool directory, kept on disk and re-sent at
 /// the next start (at least once: a message the broker took but never acknowledged comes twice).
 /// </para>
+/// <para>
+/// librdkafka gives up on messages itself in one case that is not the message's fault: a metadata
+/// reply with a topic-level error and no partitions (a Kafka 0.9 broker answers so for the moment
+/// between accepting connections and registering after a restart) counts as a permanent topic
+/// error and fails every queued message of the topic. Such failures are retried here: the sink
+/// stops handing messages to librdkafka, lets what it holds come back or be delivered, and re-sends
+/// the held-back messages in their original order, so each peer's order survives.
+/// </para>
 /// </summary>
 public sealed class KafkaRecordSink : IRecordSink
 {
@@ -29,7 +37,13 @@ public sealed class KafkaRecordSink : IRecordSink
     /// <summary>A message librdkafka holds, until its delivery report.</summary>
     private readonly record struct Pending(long Sequence, string Topic, byte[]? Key);
 
+    /// <summary>A message held back while the sink recovers from failures; re-sent in <see cref="Sequence"/> order.</summary>
+    private readonly record struct Held(long Sequence, string Topic, byte[]? Key, byte[] Value);
+
+    private enum HandOff { Done, QueueFull, Retry, Failed }
+
     private static readonly TimeSpan ErrorLogInterval = TimeSpan.FromMinutes(1);
+    private static readonly TimeSpan RetryBackoff = TimeSpan.FromMilliseconds(500);
 
     private readonly KafkaSinkOptions _options;
     private readonly ILogger _log;
@@ -44,6 +58,13 @@ public sealed class KafkaRecordSink : IRecordSink
     private readonly byte[]? _mrt;
     private readonly Lock _spoolGate = new();
     private readonly Lock _resendGate = new();
+    // Guards the hand-off to librdkafka against the recovery: while _recovering, new messages join _held.
+    private readonly Lock _gate = new();
+    private readonly List<Held> _held = [];
+    private readonly Timer _retryTimer;
+    private bool _recovering;
+    private bool _drainFirst;
+    private DateTime _retryAt;
     private readonly Dictionary<ErrorCode, DateTime> _errorLogged = [];
     private readonly List<string> _spoolFilesToResend = [];
     private readonly List<string> _spoolFilesResent = [];
@@ -53,7 +74,7 @@ public sealed class KafkaRecordSink : IRecordSink
     private bool _disposed;
     private long _sequence;
     private long _updates, _sessions, _events, _resent;
-    private long _delivered, _failed, _lost, _spooled, _undelivered, _queueFullWaits;
+    private long _delivered, _failed, _lost, _spooled, _undelivered, _queueFullWaits, _retried;
 
     public KafkaRecordSink(KafkaSinkOptions options)
     {
@@ -87,6 +108,7 @@ public sealed class KafkaRecordSink : IRecordSink
                     _spoolFilesToResend.Count, dir);
         }
         _resendDone = _spoolFilesToResend.Count == 0;
+        _retryTimer = new Timer(_ => Retry(), null, 100, 100);
     }
 
     public bool Idempotent { get; }
@@ -105,10 +127,18 @@ public sealed class KafkaRecordSink : IRecordSink
     public long Spooled => Interlocked.Read(ref _spooled);
     /// <summary>Failed or undelivered messages that could not be kept: lost.</summary>
     public long Lost => Interlocked.Read(ref _lost);
+    /// <summary>Messages librdkafka failed for a reason that passes (see the class remarks) and the sink sent again.</summary>
+    public long Retried => Interlocked.Read(ref _retried);
     /// <summary>Times a write found the producer queue full and waited for deliveries.</summary>
     public long QueueFullWaits => Interlocked.Read(ref _queueFullWaits);
-    /// <summary>Messages librdkafka holds now (queued or in flight).</summary>
-    public int Outstanding => _pending.Count;
+    /// <summary>Messages not yet acknowledged: held by librdkafka (queued or in flight) or held back by the sink.</summary>
+    public int Outstanding
+    {
+        get
+        {
+            lock (_gate) return _pending.Count + _held.Count;
+        }
+    }
     /// <summary>The spool file written at <see cref="Dispose"/>, if any.</summary>
     public string? SpoolFile { get; private set; }
 
@@ -118,7 +148,7 @@ public sealed class KafkaRecordSink : IRecordSink
         {
             var s = $"Kafka {_options.BootstrapServers}: {UpdatesMessages} messages on {_options.UpdatesTopic}, {SessionsMessages} on {_options.SessionsTopic}, " +
                 $"{EventsMessages} on {_options.EventsTopic}" + (ResentMessages > 0 ? $", {ResentMessages} re-sent from the spool" : "") +
-                $"; {Delivered} delivered, {Failed} failed";
+                $"; {Delivered} delivered, {Failed} failed" + (Retried > 0 ? $", {Retried} sent again after a transient failure" : "");
             if (Undelivered > 0) s += $", {Undelivered} NOT DELIVERED at shutdown";
             if (Spooled > 0) s += $"; {Spooled} kept in {SpoolFile ?? "the spool"} to re-send at the next start";
             if (Lost > 0) s += $"; {Lost} LOST";
@@ -201,36 +231,143 @@ public sealed class KafkaRecordSink : IRecordSink
             case TopicKind.Events: Interlocked.Increment(ref _events); break;
             default: Interlocked.Increment(ref _resent); break;
         }
-        var message = new Message<byte[], byte[]> { Key = key!, Value = value };
-        // Registered before Produce: the report may come before Produce returns.
-        _pending[value] = new Pending(Interlocked.Increment(ref _sequence), topic, key);
+        var held = new Held(Interlocked.Increment(ref _sequence), topic, key, value);
         bool waited = false;
         while (true)
         {
             _progress.Reset();
-            try
+            lock (_gate)
             {
-                _producer.Produce(topic, message, _onDelivery);
-                return;
-            }
-            catch (ProduceException<byte[], byte[]> e) when (e.Error.Code == ErrorCode.Local_QueueFull && !_options.Stopping.IsCancellationRequested)
-            {
-                // librdkafka holds queue.buffering.max.messages / .kbytes; wait until deliveries make room.
-                if (!waited)
+                if (_recovering)
                 {
-                    waited = true;
-                    if (Interlocked.Increment(ref _queueFullWaits) == 1)
-                        _log.LogWarning("Kafka: the producer queue is full ({Outstanding} messages wait for the broker); writes wait for room (reported once)",
-                            _pending.Count);
+                    // Behind the messages being retried; as many as librdkafka's queue would hold.
+                    if (_held.Count < HeldLimit)
+                    {
+                        _held.Add(held);
+                        return;
+                    }
                 }
-                _progress.Wait(TimeSpan.FromMilliseconds(100));
+                else
+                {
+                    switch (TryHandOff(held, out var error))
+                    {
+                        case HandOff.Done:
+                            return;
+                        case HandOff.Retry:
+                            HoldBack(held, error);
+                            return;
+                        case HandOff.Failed:
+                            Fail(new SpooledMessage(topic, key, value), error);
+                            return;
+                    }
+                }
+                if (_options.Stopping.IsCancellationRequested)
+                {
+                    // Shutting down: no waiting for a broker that may not come back.
+                    Interlocked.Increment(ref _undelivered);
+                    Keep(new SpooledMessage(topic, key, value));
+                    return;
+                }
             }
-            catch (ProduceException<byte[], byte[]> e)
+            if (!waited)
             {
-                if (_pending.TryRemove(value, out _)) Fail(new SpooledMessage(topic, key, value), e.Error);
-                return;
+                waited = true;
+                if (Interlocked.Increment(ref _queueFullWaits) == 1)
+                    _log.LogWarning("Kafka: the producer queue is full ({Outstanding} messages wait for the broker); writes wait for room (reported once)",
+                        Outstanding);
+            }
+            _progress.Wait(TimeSpan.FromMilliseconds(100));
+        }
+    }
+
+    /// <summary>The most messages held back during a recovery before writes wait (librdkafka's own default queue size).</summary>
+    private const int HeldLimit = 100_000;
+
+    /// <summary>Gives one message to librdkafka. Under <see cref="_gate"/>.</summary>
+    private HandOff TryHandOff(in Held m, out Error error)
+    {
+        // Registered before Produce: the report may come before Produce returns.
+        _pending[m.Value] = new Pending(m.Sequence, m.Topic, m.Key);
+        try
+        {
+            _producer.Produce(m.Topic, new Message<byte[], byte[]> { Key = m.Key!, Value = m.Value }, _onDelivery);
+            error = default!;
+            return HandOff.Done;
+        }
+        catch (ProduceException<byte[], byte[]> e)
+        {
+            _pending.TryRemove(m.Value, out _);
+            error = e.Error;
+            return e.Error.Code == ErrorCode.Local_QueueFull ? HandOff.QueueFull : IsPermanent(e.Error) ? HandOff.Failed : HandOff.Retry;
+        }
+    }
+
+    /// <summary>
+    /// Errors that sending again cannot cure: the message itself (too large, invalid), authorisation,
+    /// a fatal idempotent-producer state, or the user's own message.timeout.ms. Anything else (a
+    /// topic or partition that went missing, an unknown broker error) passes and is retried.
+    /// </summary>
+    private static bool IsPermanent(Error error) => error.IsFatal || error.Code is ErrorCode.Local_MsgTimedOut or ErrorCode.Local_Fatal
+        or ErrorCode.Local_BadMsg or ErrorCode.Local_InvalidArg or ErrorCode.InvalidMsg or ErrorCode.MsgSizeTooLarge or ErrorCode.InvalidMsgSize
+        or ErrorCode.RecordListTooLarge or ErrorCode.InvalidRequiredAcks or ErrorCode.TopicAuthorizationFailed
+        or ErrorCode.ClusterAuthorizationFailed or ErrorCode.TopicException or ErrorCode.UnsupportedForMessageFormat;
+
+    /// <summary>A message failed for a passing reason: hold it and everything after it back until librdkafka has settled. Under <see cref="_gate"/>.</summary>
+    private void HoldBack(in Held m, Error error)
+    {
+        _held.Add(m);
+        _drainFirst = true;
+        _retryAt = DateTime.UtcNow + RetryBackoff;
+        if (_recovering) return;
+        _recovering = true;
+        _log.LogWarning("Kafka: librdkafka failed a message to {Topic}: {Reason} ({Code}); holding messages back to send them again in order",
+            m.Topic, error.Reason, error.Code);
+    }
+
+    /// <summary>
+    /// Sends the held-back messages again, oldest first, once librdkafka holds nothing older (every
+    /// message it had is delivered or back here): then no peer's newer message can overtake an
+    /// older one. Runs on a timer, and from <see cref="Dispose"/>.
+    /// </summary>
+    private void Retry()
+    {
+        if (!Volatile.Read(ref _recovering)) return;
+        lock (_gate)
+        {
+            if (!_recovering) return;
+            if (_drainFirst)
+            {
+                if (!_pending.IsEmpty || DateTime.UtcNow < _retryAt) return;
+                _drainFirst = false;
+                _held.Sort((a, b) => a.Sequence.CompareTo(b.Sequence));
+            }
+            int sent = 0;
+            for (; sent < _held.Count; sent++)
+            {
+                var result = TryHandOff(_held[sent], out var error);
+                if (result == HandOff.Done) continue;
+                if (result == HandOff.Failed)
+                {
+                    var h = _held[sent];
+                    Fail(new SpooledMessage(h.Topic, h.Key, h.Value), error);
+                    continue;
+                }
+                if (result == HandOff.Retry)
+                {
+                    _drainFirst = true;
+                    _retryAt = DateTime.UtcNow + RetryBackoff;
+                }
+                break;
+            }
+            Interlocked.Add(ref _retried, sent);
+            _held.RemoveRange(0, sent);
+            if (_held.Count == 0 && !_drainFirst)
+            {
+                _recovering = false;
+                _log.LogInformation("Kafka: held-back messages handed to librdkafka again ({Retried} so far); sending resumes", Retried);
             }
         }
+        _progress.Set();
     }
 
     private void OnDelivery(DeliveryReport<byte[], byte[]> report)
@@ -240,7 +377,14 @@ public sealed class KafkaRecordSink : IRecordSink
             var value = report.Message.Value;
             // Not pending: Dispose stopped waiting and already kept (or counted) it.
             if (!_pending.TryRemove(value, out var pending)) return;
-            if (report.Error.IsError) Fail(new SpooledMessage(pending.Topic, pending.Key, value), report.Error);
+            if (report.Error.IsError)
+            {
+                if (IsPermanent(report.Error)) Fail(new SpooledMessage(pending.Topic, pending.Key, value), report.Error);
+                else
+                {
+                    lock (_gate) HoldBack(new Held(pending.Sequence, pending.Topic, pending.Key, value), report.Error);
+                }
+            }
             else
             {
                 Interlocked.Increment(ref _delivered);
@@ -362,11 +506,27 @@ public sealed class KafkaRecordSink : IRecordSink
     {
         if (_disposed) return;
         _disposed = true;
-        int left = _pending.IsEmpty ? 0 : _producer.Flush(_options.FlushTimeout);
-        var unacknowledged = _pending.ToArray();
+        _retryTimer.Dispose();
+        var deadline = DateTime.UtcNow + _options.FlushTimeout;
+        int left = 0;
+        while (true)
+        {
+            Retry();
+            bool idle;
+            lock (_gate) idle = _held.Count == 0 && _pending.IsEmpty;
+            var remaining = deadline - DateTime.UtcNow;
+            if (idle || remaining <= TimeSpan.Zero) break;
+            left = _producer.Flush(remaining < TimeSpan.FromMilliseconds(100) ? remaining : TimeSpan.FromMilliseconds(100));
+        }
         var kept = new List<(long Sequence, SpooledMessage Message)>();
-        foreach (var (value, p) in unacknowledged)
-            if (_pending.TryRemove(value, out _)) kept.Add((p.Sequence, new SpooledMessage(p.Topic, p.Key, value)));
+        lock (_gate)
+        {
+            foreach (var (value, p) in _pending.ToArray())
+                if (_pending.TryRemove(value, out _)) kept.Add((p.Sequence, new SpooledMessage(p.Topic, p.Key, value)));
+            foreach (var h in _held) kept.Add((h.Sequence, new SpooledMessage(h.Topic, h.Key, h.Value)));
+            _held.Clear();
+            _recovering = false;
+        }
         kept.Sort((a, b) => a.Sequence.CompareTo(b.Sequence));
         if (kept.Count > 0)
         {
