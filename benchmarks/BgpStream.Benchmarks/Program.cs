@@ -7,7 +7,7 @@ using BgpStream.Benchmarks.Sinks;
 // dotnet run -c Release --project benchmarks/BgpStream.Benchmarks -- profile [file…]  time breakdown per stage
 // dotnet run -c Release --project benchmarks/BgpStream.Benchmarks -- allocations      0 B check of the codec benchmarks
 // dotnet run -c Release --project benchmarks/BgpStream.Benchmarks -- cli FILE [--null] the dump pipeline with runtime counters
-// dotnet run -c Release --project benchmarks/BgpStream.Benchmarks -- sinks [et-header|20260222|20190101] [--one-cpu]  sinks, stopwatch
+// dotnet run -c Release --project benchmarks/BgpStream.Benchmarks -- sinks [et-header|20260222|20190101] [--one-cpu] [--only TEXT]  sinks, stopwatch
 switch (args.FirstOrDefault())
 {
     case "profile":

@@ -6,7 +6,7 @@ using BgpStream.Pipeline;
 namespace BgpStream.Benchmarks.Sinks;
 
 /// <summary>
-/// <c>-- sinks [et-header|20260222|20190101] [--one-cpu]</c>: the sinks of <see cref="SinkBenchmarks"/>
+/// <c>-- sinks [et-header|20260222|20190101] [--one-cpu] [--only TEXT]</c>: the sinks of <see cref="SinkBenchmarks"/>
 /// timed with a stopwatch in one process (best and median of <c>Runs</c> warm runs), beside the part
 /// every element sink shares: <see cref="UpdateElements"/> decoding and flattening with a visitor that
 /// does nothing. Faster to run than BenchmarkDotNet; for profiling, and the bytes per element come from
@@ -15,6 +15,7 @@ namespace BgpStream.Benchmarks.Sinks;
 public static class SinkBreakdown
 {
     private const int Runs = 9;
+    private static string? _only; // run only the stages whose name contains this (for perf record)
 
     private static readonly Dictionary<string, (string File, long Elements)> Files = new()
     {
@@ -26,6 +27,12 @@ public static class SinkBreakdown
     public static int Run(string[] args)
     {
         if (args.Contains("--one-cpu")) Process.GetCurrentProcess().ProcessorAffinity = 1;
+        int only = Array.IndexOf(args, "--only");
+        if (only >= 0)
+        {
+            _only = args[only + 1];
+            args = [.. args[..only], .. args[(only + 2)..]];
+        }
         var names = args.Where(a => !a.StartsWith("--")).ToArray();
         if (names.Length == 0) names = ["et-header"];
         Console.WriteLine($"# Sinks, stopwatch ({Environment.ProcessorCount} cores, affinity {Process.GetCurrentProcess().ProcessorAffinity}, "
@@ -76,6 +83,7 @@ public static class SinkBreakdown
 
     private static void Stage(string name, long elements, SinkRuns runs, Func<long> run, bool allThreads = false)
     {
+        if (_only is not null && !name.Contains(_only, StringComparison.OrdinalIgnoreCase)) return;
         run();
         runs.Clean();
         var times = new double[Runs];

@@ -45,6 +45,13 @@ public abstract class ArrowColumnBuilder : IDisposable
         Length++;
     }
 
+    /// <summary>For <paramref name="count"/> non-null values appended at once.</summary>
+    private protected void AppendValidMany(int count)
+    {
+        if (NullCount != 0) _validity.AppendMany(true, count);
+        Length += count;
+    }
+
     /// <summary>Hands the appended values to an <see cref="ArrayData"/> and starts empty.</summary>
     internal ArrayData Build()
     {

@@ -14,6 +14,12 @@ public sealed class DictionaryStringColumnBuilder : ArrowColumnBuilder
     private readonly StringColumnBuilder _newEntries;
     private readonly long _dictionaryId;
     private int _deltaStart;
+    // The last strings appended by reference, and their indices: a column mostly repeats a few string
+    // objects (literals, a peer's cached text), which then skip hashing and the lookup.
+    private readonly string?[] _recent = new string?[RecentCount];
+    private readonly int[] _recentIndex = new int[RecentCount];
+    private int _recentNext;
+    private const int RecentCount = 4;
 
     internal DictionaryStringColumnBuilder(ArrowField field, long dictionaryId) : base(field)
     {
@@ -29,20 +35,44 @@ public sealed class DictionaryStringColumnBuilder : ArrowColumnBuilder
 
     public void Append(ReadOnlySpan<char> value)
     {
+        _indices.Append(IndexOf(value));
+        AppendValid();
+    }
+
+    public void Append(string? value)
+    {
+        if (value is null)
+        {
+            AppendNull();
+            return;
+        }
+        var recent = _recent;
+        for (int i = 0; i < recent.Length; i++)
+        {
+            if (ReferenceEquals(recent[i], value))
+            {
+                _indices.Append(_recentIndex[i]);
+                AppendValid();
+                return;
+            }
+        }
+        int index = IndexOf(value);
+        recent[_recentNext] = value;
+        _recentIndex[_recentNext] = index;
+        _recentNext = (_recentNext + 1) % RecentCount;
+        _indices.Append(index);
+        AppendValid();
+    }
+
+    private int IndexOf(ReadOnlySpan<char> value)
+    {
         if (!_lookup.TryGetValue(value, out int index))
         {
             index = _indexOf.Count;
             _lookup.TryAdd(value, index);
             _newEntries.Append(value);
         }
-        _indices.Append(index);
-        AppendValid();
-    }
-
-    public void Append(string? value)
-    {
-        if (value is null) AppendNull();
-        else Append(value.AsSpan());
+        return index;
     }
 
     private protected override void AppendNullSlot() => _indices.Append(0);
@@ -58,6 +88,7 @@ public sealed class DictionaryStringColumnBuilder : ArrowColumnBuilder
     {
         if (Length != 0) throw new InvalidOperationException("ResetDictionaries with rows not yet built");
         _indexOf.Clear();
+        Array.Clear(_recent);
         _newEntries.Build().Dispose();
         _deltaStart = 0;
     }

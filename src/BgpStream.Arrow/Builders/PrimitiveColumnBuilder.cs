@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace BgpStream.Arrow;
 
@@ -32,7 +33,9 @@ public class PrimitiveColumnBuilder<T> : ArrowColumnBuilder where T : unmanaged
 
     public void AppendRange(ReadOnlySpan<T> values)
     {
-        foreach (var value in values) Append(value);
+        // Little-endian in memory is Arrow's layout: one copy for the whole range.
+        _values.Append(MemoryMarshal.AsBytes(values));
+        AppendValidMany(values.Length);
     }
 
     private protected override void AppendNullSlot() => _values.Append(default(T));

@@ -30,6 +30,20 @@ public abstract class VariableBinaryColumnBuilder : ArrowColumnBuilder
         EndValue();
     }
 
+    /// <summary>
+    /// Several values at once: value i is <paramref name="bytes"/>[ends[i - 1]..ends[i]] (the first
+    /// starts at 0); one copy for all of them.
+    /// </summary>
+    private protected void AppendBytesMany(ReadOnlySpan<byte> bytes, ReadOnlySpan<int> ends)
+    {
+        if (ends.IsEmpty) return;
+        if (_offsets.Length == 0) _offsets.Append(0);
+        int start = _data.Length;
+        _data.Append(bytes[..ends[^1]]);
+        foreach (int end in ends) _offsets.Append(start + end);
+        AppendValidMany(ends.Length);
+    }
+
     private void EndValue()
     {
         if (_offsets.Length == 0) _offsets.Append(0);
@@ -76,6 +90,22 @@ public sealed class StringColumnBuilder : VariableBinaryColumnBuilder
 
     /// <summary>Appends bytes that the caller guarantees are valid UTF-8.</summary>
     public void AppendUtf8(ReadOnlySpan<byte> utf8) => AppendBytes(utf8);
+
+    /// <summary>
+    /// Appends several values that the caller guarantees are valid UTF-8, back to back in
+    /// <paramref name="utf8"/>: value i ends at <paramref name="ends"/>[i] and starts where the one
+    /// before it ended (the first at 0). E.g. the items of a list row in one call.
+    /// </summary>
+    public void AppendUtf8Values(ReadOnlySpan<byte> utf8, ReadOnlySpan<int> ends) => AppendBytesMany(utf8, ends);
+
+    /// <summary>
+    /// Room for one value of up to <paramref name="maxBytes"/> of UTF-8, to format straight into the
+    /// column; then <see cref="CommitUtf8"/> with the bytes written (before any other append).
+    /// </summary>
+    public Span<byte> ReserveUtf8(int maxBytes) => ReserveBytes(maxBytes);
+
+    /// <summary>Ends the value begun with <see cref="ReserveUtf8"/>: its first <paramref name="written"/> bytes, valid UTF-8.</summary>
+    public void CommitUtf8(int written) => CommitBytes(written);
 }
 
 /// <summary>Binary columns.</summary>

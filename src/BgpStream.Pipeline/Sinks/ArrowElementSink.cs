@@ -142,8 +142,7 @@ public sealed class ArrowElementSink : IRecordSink
         c.Timestamp.Append(timestamp);
         c.PeerIp.Append(_peerText);
         c.PeerAsn.Append(peerAs);
-        Span<byte> text = stackalloc byte[IpText.MaxPrefixLength];
-        c.Prefix.AppendUtf8(text[..IpText.FormatPrefix(prefix, text)]);
+        c.Prefix.CommitUtf8(IpText.FormatPrefix(prefix, c.Prefix.ReserveUtf8(IpText.MaxPrefixLength)));
         if (hasPathId) c.PathId.Append(pathId); else c.PathId.AppendNull();
         if (announce) _attrs.AppendTo(c);
         else
@@ -315,6 +314,9 @@ public sealed class ArrowElementSink : IRecordSink
             Communities = Builder.Column<ListColumnBuilder>("communities");
             LargeCommunities = Builder.Column<ListColumnBuilder>("large_communities");
             ExtCommunities = Builder.Column<ListColumnBuilder>("ext_communities");
+            CommunityValues = (StringColumnBuilder)Communities.Values;
+            LargeCommunityValues = (StringColumnBuilder)LargeCommunities.Values;
+            ExtCommunityValues = (StringColumnBuilder)ExtCommunities.Values;
         }
 
         public DictionaryStringColumnBuilder Type { get; }
@@ -332,6 +334,9 @@ public sealed class ArrowElementSink : IRecordSink
         public ListColumnBuilder Communities { get; }
         public ListColumnBuilder LargeCommunities { get; }
         public ListColumnBuilder ExtCommunities { get; }
+        public StringColumnBuilder CommunityValues { get; }
+        public StringColumnBuilder LargeCommunityValues { get; }
+        public StringColumnBuilder ExtCommunityValues { get; }
     }
 
     private sealed class SessionColumns : Columns
@@ -379,14 +384,12 @@ public sealed class ArrowElementSink : IRecordSink
     {
         private readonly JsonText _asPath = new();
         private readonly JsonText _nextHop = new();
-        private readonly JsonText _items = new(); // every community text, back to back
-        private readonly List<int> _itemEnds = [];
+        private readonly Items _communities = new(), _large = new(), _ext = new();
         private uint[] _asns = new uint[64];
         private int _asnCount;
         private bool _hasNextHop;
         private string? _origin;
         private uint? _med, _localPref;
-        private int _communitiesEnd, _largeEnd; // indices into _itemEnds where each list ends
 
         public void Set(in PathAttributeSet attrs, in BgpDecodeContext context, bool hasNextHop, in IpAddressValue nextHop)
         {
@@ -402,32 +405,31 @@ public sealed class ArrowElementSink : IRecordSink
             _med = attrs.TryGetMultiExitDisc(out var med) ? med : null;
             _localPref = attrs.TryGetLocalPref(out var localPref) ? localPref : null;
 
-            _items.Clear();
-            _itemEnds.Clear();
+            _communities.Clear();
             for (int i = 0; i < AttributeValues.CommunityCount(attrs.Communities); i++)
             {
                 uint c = AttributeValues.Community(attrs.Communities, i);
-                _items.Append(c >> 16);
-                _items.Append((byte)':');
-                _items.Append(c & 0xFFFF);
-                _itemEnds.Add(_items.Length);
+                _communities.Text.Append(c >> 16);
+                _communities.Text.Append((byte)':');
+                _communities.Text.Append(c & 0xFFFF);
+                _communities.End();
             }
-            _communitiesEnd = _itemEnds.Count;
+            _large.Clear();
             for (int i = 0; i < AttributeValues.LargeCommunityCount(attrs.LargeCommunities); i++)
             {
                 var (g, l1, l2) = AttributeValues.LargeCommunity(attrs.LargeCommunities, i);
-                _items.Append(g);
-                _items.Append((byte)':');
-                _items.Append(l1);
-                _items.Append((byte)':');
-                _items.Append(l2);
-                _itemEnds.Add(_items.Length);
+                _large.Text.Append(g);
+                _large.Text.Append((byte)':');
+                _large.Text.Append(l1);
+                _large.Text.Append((byte)':');
+                _large.Text.Append(l2);
+                _large.End();
             }
-            _largeEnd = _itemEnds.Count;
+            _ext.Clear();
             for (int i = 0; i < AttributeValues.ExtendedCommunityCount(attrs.ExtendedCommunities); i++)
             {
-                ExtendedCommunityText.AppendTo(_items, AttributeValues.ExtendedCommunity(attrs.ExtendedCommunities, i));
-                _itemEnds.Add(_items.Length);
+                ExtendedCommunityText.AppendTo(_ext.Text, AttributeValues.ExtendedCommunity(attrs.ExtendedCommunities, i));
+                _ext.End();
             }
         }
 
@@ -439,20 +441,34 @@ public sealed class ArrowElementSink : IRecordSink
             c.Origin.Append(_origin);
             c.Med.Append(_med);
             c.LocalPref.Append(_localPref);
-            AppendList(c.Communities, 0, _communitiesEnd);
-            AppendList(c.LargeCommunities, _communitiesEnd, _largeEnd);
-            AppendList(c.ExtCommunities, _largeEnd, _itemEnds.Count);
+            c.Communities.Append();
+            c.CommunityValues.AppendUtf8Values(_communities.Text.Span, _communities.Ends);
+            c.LargeCommunities.Append();
+            c.LargeCommunityValues.AppendUtf8Values(_large.Text.Span, _large.Ends);
+            c.ExtCommunities.Append();
+            c.ExtCommunityValues.AppendUtf8Values(_ext.Text.Span, _ext.Ends);
         }
 
-        private void AppendList(ListColumnBuilder list, int first, int end)
+        /// <summary>The texts of one list's items back to back, and where each ends: appended to a row in one call.</summary>
+        private sealed class Items
         {
-            list.Append();
-            var values = (StringColumnBuilder)list.Values;
-            var items = _items.Span;
-            for (int i = first; i < end; i++)
+            private int[] _ends = new int[16];
+            private int _count;
+
+            public JsonText Text { get; } = new();
+            public ReadOnlySpan<int> Ends => _ends.AsSpan(0, _count);
+
+            public void Clear()
             {
-                int from = i == 0 ? 0 : _itemEnds[i - 1];
-                values.AppendUtf8(items[from.._itemEnds[i]]);
+                Text.Clear();
+                _count = 0;
+            }
+
+            /// <summary>The item written to <see cref="Text"/> since the last one is complete.</summary>
+            public void End()
+            {
+                if (_count == _ends.Length) Array.Resize(ref _ends, _count * 2);
+                _ends[_count++] = Text.Length;
             }
         }
     }
