@@ -76,6 +76,7 @@ public sealed class KafkaRecordSink : IRecordSink
     private long _updates, _sessions, _events, _resent;
     private long _delivered, _failed, _lost, _spooled, _undelivered, _queueFullWaits, _retried;
 
+    /// <exception cref="ArgumentException">librdkafka refused the configuration.</exception>
     public KafkaRecordSink(KafkaSinkOptions options)
     {
         _options = options;
@@ -87,10 +88,18 @@ public sealed class KafkaRecordSink : IRecordSink
         config["dotnet.producer.delivery.report.fields"] = "all";
         config["dotnet.producer.enable.background.poll"] = "true";
         _onDelivery = OnDelivery;
-        _producer = new ProducerBuilder<byte[], byte[]>(config)
-            .SetLogHandler((_, m) => OnLog(m))
-            .SetErrorHandler((_, e) => OnError(e))
-            .Build();
+        try
+        {
+            _producer = new ProducerBuilder<byte[], byte[]>(config)
+                .SetLogHandler((_, m) => OnLog(m))
+                .SetErrorHandler((_, e) => OnError(e))
+                .Build();
+        }
+        catch (Exception e) when (e is InvalidOperationException or KafkaException)
+        {
+            // librdkafka refuses an unknown property or a bad value here.
+            throw new ArgumentException(e.Message, nameof(options), e);
+        }
         if (options.ValueFormat == KafkaValueFormat.Json) _json = new ElementJsonWriter(_lines);
         else _mrt = new byte[MrtWriter.MaxRecordLength];
         Idempotent = idempotent;
