@@ -43,7 +43,7 @@ internal static class CollectCommand
                 return 2;
             }
             if (!sinkOptions.TryBuild(result, "collect", options.LocalAs, out var sinks)) return 2;
-            return await RunAsync(options, sinks, sinkOptions.SpoolDirectory(result), log, cancel);
+            return await RunAsync(options, sinks, sinkOptions.Pipeline(result, spool: true, log), log, cancel);
         });
         return command;
     }
@@ -87,7 +87,7 @@ internal static class CollectCommand
     /// <summary>How often the pipeline's counters go to the log.</summary>
     private static readonly TimeSpan StatsInterval = TimeSpan.FromMinutes(1);
 
-    private static async Task<int> RunAsync(CollectorOptions options, List<IRecordSink> sinks, string spoolDirectory, ILogger log, CancellationToken cancel)
+    private static async Task<int> RunAsync(CollectorOptions options, List<IRecordSink> sinks, PipelineOptions pipelineOptions, ILogger log, CancellationToken cancel)
     {
         var collector = new Collector(options, log: log);
         try
@@ -105,21 +105,30 @@ internal static class CollectCommand
         // Records → batches → one lane per sink; a sink that falls behind spills to the spool, and
         // one that fails (disk full, stdout closed) stops the collector: its lane counts what it
         // could not write while the others go on and the sessions close cleanly.
-        var pipeline = new RecordPipeline(sinks, new PipelineOptions { SpoolDirectory = spoolDirectory, Log = log });
+        var pipeline = new RecordPipeline(sinks, pipelineOptions);
         using var onFailure = pipeline.Failed.Register(stop.Cancel);
         var consumer = Task.Run(async () =>
         {
-            var reader = collector.Output.Reader;
-            while (await reader.WaitToReadAsync())
+            try
             {
-                while (reader.TryRead(out var record))
+                var reader = collector.Output.Reader;
+                while (await reader.WaitToReadAsync())
                 {
-                    pipeline.Add(record);
-                    record.Release();
+                    while (reader.TryRead(out var record))
+                    {
+                        pipeline.Add(record);
+                        record.Release();
+                    }
+                    pipeline.Seal();
                 }
-                pipeline.Seal();
+                await pipeline.CompleteAsync();
             }
-            await pipeline.CompleteAsync();
+            catch (Exception e)
+            {
+                log.LogCritical(e, "the pipeline failed; stopping");
+                stop.Cancel();
+                throw;
+            }
         });
         var stats = Task.Run(async () =>
         {

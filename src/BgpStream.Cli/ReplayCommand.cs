@@ -53,7 +53,12 @@ internal static class ReplayCommand
 
     private static int Run(string[] files, ParseResult result, SinkOptions sinkOptions, double? speed, bool progress)
     {
-        var runner = new ReplayRunner(Console.Error) { Speed = speed, Progress = progress ? ReplayProgress.ForStderr() : null };
+        var runner = new ReplayRunner(Console.Error)
+        {
+            Speed = speed,
+            Progress = progress ? ReplayProgress.ForStderr() : null,
+            Pipeline = sinkOptions.Pipeline(result, spool: false, log: null),
+        };
         if (!sinkOptions.TryBuild(result, "replay", 0, out var sinks, runner.LocalAsOf)) return 2;
         int exit;
         try

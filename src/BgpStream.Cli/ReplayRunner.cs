@@ -26,6 +26,8 @@ internal sealed class ReplayRunner
 
     /// <summary>Replay speed against record time: 1 is real time, 60 a minute of records per second; null: as fast as the sinks go.</summary>
     public double? Speed { get; init; }
+    /// <summary>Batching and lanes; the spool directory is ignored (a replay waits for its sinks instead).</summary>
+    public PipelineOptions? Pipeline { get; init; }
     /// <summary>Told of progress now and then, and once at the end.</summary>
     public ReplayProgress? Progress { get; init; }
 
@@ -60,7 +62,7 @@ internal sealed class ReplayRunner
             var queue = new PriorityQueue<Source, (long Time, int File)>();
             foreach (var s in sources)
                 if (s.Advance()) queue.Enqueue(s, (s.Time, s.Index));
-            var pipeline = new RecordPipeline(sinks);
+            var pipeline = new RecordPipeline(sinks, (Pipeline ?? new PipelineOptions()) with { SpoolDirectory = null });
             var pacer = Speed is { } speed ? new Pacer(speed) : null;
             Progress?.Start(sources.Select(s => s.Input).ToList());
             while (queue.TryDequeue(out var source, out _) && !pipeline.Failed.IsCancellationRequested)

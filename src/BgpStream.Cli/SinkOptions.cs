@@ -1,5 +1,6 @@
 using System.CommandLine;
 using BgpStream.Pipeline;
+using BgpStream.Pipeline.Staging;
 using BgpStream.Session;
 
 namespace BgpStream.Cli;
@@ -18,7 +19,24 @@ internal sealed class SinkOptions
     public Option<int> MaxFileMb { get; } = new("--max-file-mb") { Description = "Arrow files are published and a new part begins once a file reaches this size (MiB; default 1024).", DefaultValueFactory = _ => 1024 };
     public Option<string?> Spool { get; } = new("--spool") { Description = "Directory where batches wait on disk while a sink is behind (default OUT/spool); emptied as they drain." };
 
-    public IEnumerable<Option> All => [Stdout, Format, OutDir, Rotate, MaxFileMb, Spool];
+    public Option<int> LaneBatches { get; } = new("--lane-batches") { Description = "Batches (up to 4,096 records or 1 MiB each) a sink may have waiting in memory before the rest spill to the spool (default 16).", DefaultValueFactory = _ => 16 };
+
+    public IEnumerable<Option> All => [Stdout, Format, OutDir, Rotate, MaxFileMb, Spool, LaneBatches];
+
+    public PipelineOptions Pipeline(ParseResult result, bool spool, Microsoft.Extensions.Logging.ILogger? log) => new()
+    {
+        SpoolDirectory = spool ? SpoolDirectory(result) : null,
+        LaneCapacity = result.GetValue(LaneBatches),
+        Log = log,
+    };
+
+    /// <summary>
+    /// File descriptor 1 as a plain stream. Not <see cref="Console.OpenStandardOutput()"/>: on Unix its
+    /// writes hold the console lock that stderr writes take too, so a stdout reader that stalls would
+    /// stall every log line, and the stages that log (a lane starting to spool) with them.
+    /// </summary>
+    private static Stream OpenStdout() =>
+        new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(1, ownsHandle: false), FileAccess.Write, 1 << 16);
 
     public string SpoolDirectory(ParseResult result) => result.GetValue(Spool) ?? Path.Combine(result.GetValue(OutDir)!, "spool");
 
@@ -46,6 +64,11 @@ internal sealed class SinkOptions
             Console.Error.WriteLine($"bgpstream {command}: --rotate is at least 1 minute");
             return false;
         }
+        if (result.GetValue(LaneBatches) < 1)
+        {
+            Console.Error.WriteLine($"bgpstream {command}: --lane-batches is at least 1");
+            return false;
+        }
         if (result.GetValue(MaxFileMb) < 1)
         {
             Console.Error.WriteLine($"bgpstream {command}: --max-file-mb is at least 1");
@@ -64,7 +87,7 @@ internal sealed class SinkOptions
                     _ => new JsonLinesFileSink(dir, interval),
                 });
             }
-            if (result.GetValue(Stdout)) sinks.Add(new JsonLinesStreamSink(new BufferedStream(Console.OpenStandardOutput(), 1 << 16)));
+            if (result.GetValue(Stdout)) sinks.Add(new JsonLinesStreamSink(OpenStdout()));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

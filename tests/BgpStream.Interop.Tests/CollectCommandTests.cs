@@ -129,6 +129,98 @@ public sealed partial class CollectCommandTests(ITestOutputHelper output)
         }
     }
 
+    [Fact(Timeout = 180_000)]
+    public async Task A_stalled_stdout_spools_to_disk_while_the_session_and_the_other_sink_go_on_and_every_line_arrives_in_order()
+    {
+        var local = IPAddress.Parse("127.0.14.1");
+        int port = FreePort();
+        var dir = Directory.CreateTempSubdirectory("bgpstream-collect-spool-").FullName;
+        var start = new ProcessStartInfo("dotnet")
+        {
+            ArgumentList = { CliPath(), "collect", "--listen", $"127.0.0.1:{port}", "--asn", "65000", "--router-id", "192.0.2.1",
+                "--peer", "127.0.14.1=65014", "--hold-time", "9", "--stdout", "--format", "jsonl", "--out", dir, "--lane-batches", "2" },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var collector = Process.Start(start)!;
+        var stderr = new System.Text.StringBuilder();
+        collector.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (stderr) stderr.AppendLine(e.Data); };
+        collector.BeginErrorReadLine();
+        const int v4 = 20_000, v6 = 2_000;
+        try
+        {
+            await using var speaker = new BirdSpeaker(new SpeakerOptions
+            {
+                LocalAddress = local,
+                LocalAs = 65014,
+                CollectorAddress = IPAddress.Loopback,
+                CollectorPort = port,
+                HoldTime = 9,
+                Routes = RouteSet.Generate(seed: 14, v4, v6),
+            });
+            await speaker.StartAsync();
+            // Nobody reads stdout: its pipe fills and that sink's lane spills to DIR/spool. The
+            // JSON-lines file sink has its own lane and gets the whole table meanwhile.
+            string tmp = "";
+            await Poll(() =>
+            {
+                tmp = Directory.GetFiles(dir, "updates.*.jsonl.tmp").SingleOrDefault() ?? "";
+                return tmp != "" && CountLines(tmp) >= v4 + v6;
+            }, TimeSpan.FromSeconds(20), "the table in the JSON-lines file while stdout is stalled");
+            var spool = Path.Combine(dir, "spool", "JsonLinesStream");
+            Assert.True(Directory.Exists(spool) && Directory.GetFiles(spool, "*.spool").Length > 0, "stdout's batches wait in the spool");
+            // Several hold times later the session is still up: reads never waited for the sink.
+            await Task.Delay(TimeSpan.FromSeconds(12));
+            Assert.True(await speaker.IsEstablishedAsync(), "BIRD's session stayed up while stdout was stalled");
+
+            // Read stdout now: everything arrives, in the order the file sink wrote it.
+            var stdoutLines = new List<string>();
+            var reader = Task.Run(async () =>
+            {
+                while (await collector.StandardOutput.ReadLineAsync() is { } line) stdoutLines.Add(line);
+            });
+            await Poll(() => Directory.GetFiles(spool, "*.spool").Length == 0, TimeSpan.FromSeconds(60), "the spool to drain");
+            Assert.Equal(0, Kill(collector.Id, 15));
+            Assert.True(collector.WaitForExit(TimeSpan.FromSeconds(20)), "collect did not exit after SIGTERM");
+            await reader.WaitAsync(TimeSpan.FromSeconds(10));
+            Assert.Equal(0, collector.ExitCode);
+            var file = Directory.GetFiles(dir, "updates.*.jsonl").Order().SelectMany(File.ReadLines).ToList();
+            Assert.Equal(file.Count, stdoutLines.Count);
+            Assert.Equal(file, stdoutLines);
+            Assert.Equal(v4 + v6, stdoutLines.Count(l => l.StartsWith("{\"type\":\"A\"", StringComparison.Ordinal)));
+            string log;
+            lock (stderr) log = stderr.ToString();
+            Assert.Contains("spooling batches", log);
+            Assert.Contains("the spool has drained", log);
+            Assert.Matches(@"JsonLinesStream: written \d+, lag 0, queued 0, spool 0 batches/0 B, spooled [1-9]\d*, drained [1-9]\d*, dropped 0", log);
+        }
+        finally
+        {
+            if (!collector.HasExited) collector.Kill(entireProcessTree: true);
+            Directory.Delete(dir, recursive: true);
+            lock (stderr) output.WriteLine(stderr.ToString());
+        }
+    }
+
+    private static int CountLines(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        using var text = new StreamReader(stream);
+        int n = 0;
+        while (text.ReadLine() is not null) n++;
+        return n;
+    }
+
+    private static async Task Poll(Func<bool> condition, TimeSpan timeout, string what)
+    {
+        var until = DateTime.UtcNow + timeout;
+        while (!condition())
+        {
+            if (DateTime.UtcNow > until) throw new TimeoutException($"waited {timeout.TotalSeconds} s for {what}");
+            await Task.Delay(100);
+        }
+    }
+
     /// <summary>The Arrow updates files of the run, read by apache-arrow, hold the JSON lines' elements value for value.</summary>
     private static void AssertArrowEqualsJson(string archive, List<JsonElement> elements)
     {
