@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The main job: publishes bgpstream (once, and again whenever src/ changes) and runs it. With no
-# arguments it dumps an MRT file of the shared corpus as `bgpdump -m` would; otherwise the
-# arguments go to bgpstream, e.g.
+# arguments it replays a RIS and a RouteViews update file of the shared corpus, merged by time,
+# through the pipeline into Arrow IPC and MRT files under ./bgpstream-data (no Kafka needed);
+# otherwise the arguments go to bgpstream, e.g.
 #   scripts/run.sh dump -m updates.20260222.1530.bz2
+#   scripts/run.sh collect --config collector.yaml
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -18,6 +20,9 @@ if [ ! -x "$bin" ] || [ -n "$(find src Directory.Build.props -newer "$bin" -type
 fi
 if [ $# -eq 0 ]; then
   corpus=${BGPSTREAM_CORPUS:-../shared/corpus}
-  set -- dump -m "$corpus/morrowc__mrtparser/testdata/updates.20260222.1530.bz2"
+  set -- replay "$corpus/RIPE-NCC__bgpdump/test_data/updates.20160811.1600.gz" \
+    "$corpus/morrowc__mrtparser/testdata/updates.20260222.1530.bz2" \
+    --format arrow --format mrt --out bgpstream-data
+  echo "run: replaying two corpus update files into ./bgpstream-data (Arrow IPC and MRT)" >&2
 fi
 exec "$bin" "$@"
