@@ -515,7 +515,11 @@ public sealed class KafkaRecordSink : IRecordSink
     {
         if (_disposed) return;
         _disposed = true;
-        _retryTimer.Dispose();
+        // No timer callback may run past this point: the producer goes away below.
+        using (var stopped = new ManualResetEvent(false))
+        {
+            if (_retryTimer.Dispose(stopped)) stopped.WaitOne();
+        }
         var deadline = DateTime.UtcNow + _options.FlushTimeout;
         int left = 0;
         while (true)

@@ -231,4 +231,37 @@ public sealed class MockClusterTests(ITestOutputHelper output) : IDisposable
         Assert.Contains("LOST", sink.Summary);
         Assert.True(_log.Has(LogLevel.Critical, "LOST"));
     }
+
+    [Fact]
+    public void Once_shutdown_has_begun_a_full_queue_sends_writes_to_the_spool_without_waiting()
+    {
+        using var stopping = new CancellationTokenSource();
+        stopping.Cancel();
+        var sink = new KafkaRecordSink(new KafkaSinkOptions
+        {
+            BootstrapServers = "127.0.0.1:1",
+            Config = [KeyValuePair.Create("queue.buffering.max.messages", "5")],
+            SpoolDirectory = _spool,
+            FlushTimeout = TimeSpan.FromMilliseconds(200),
+            Stopping = stopping.Token,
+            Logger = _log,
+        });
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        TestRecords.WriteAll(sink, TestRecords.Feed(10));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), "writes waited for the queue after shutdown began");
+        sink.Dispose();
+        long messages = sink.UpdatesMessages + sink.SessionsMessages;
+        Assert.True(messages > 5);
+        Assert.Equal(messages, sink.Undelivered);
+        Assert.Equal(messages, sink.Spooled);
+        Assert.Equal(messages, UndeliveredSpool.Read(sink.SpoolFile!, out _).Count);
+    }
+
+    [Fact]
+    public void A_configuration_librdkafka_refuses_is_an_argument_error()
+    {
+        var e = Assert.Throws<ArgumentException>(() => Sink(config: [("no.such.property", "1")]));
+        Assert.Contains("no.such.property", e.Message);
+        Assert.Throws<ArgumentException>(() => Sink(config: [("acks", "sometimes")]));
+    }
 }
