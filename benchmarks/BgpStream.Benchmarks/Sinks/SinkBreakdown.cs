@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using BgpStream.Benchmarks.Support;
 using BgpStream.Bgp;
 using BgpStream.Pipeline;
@@ -10,7 +11,9 @@ namespace BgpStream.Benchmarks.Sinks;
 /// timed with a stopwatch in one process (best and median of <c>Runs</c> warm runs), beside the part
 /// every element sink shares: <see cref="UpdateElements"/> decoding and flattening with a visitor that
 /// does nothing. Faster to run than BenchmarkDotNet; for profiling, and the bytes per element come from
-/// the thread's allocation counter (all threads' for the pipeline).
+/// the thread's allocation counter (all threads' for the pipeline). Beside wall time, the CPU time
+/// of the thread (of the process for the pipeline) from getrusage(2): on a shared, overloaded
+/// machine, elements per CPU second is the steadier measure of what one core does.
 /// </summary>
 public static class SinkBreakdown
 {
@@ -46,8 +49,8 @@ public static class SinkBreakdown
             Console.WriteLine();
             Console.WriteLine($"## {CorpusFile.ShortName(file)}: {c.Records.Length:N0} records, {c.Elements:N0} elements, {c.MessageBytes:N0} message bytes");
             Console.WriteLine();
-            Console.WriteLine("| stage | best ms | median ms | M elements/s (best) | ns/element (best) | B/element |");
-            Console.WriteLine("|---|---:|---:|---:|---:|---:|");
+            Console.WriteLine("| stage | wall ms best | wall ms median | M elements/s (best wall) | CPU ms best | M elements per CPU s | B/element |");
+            Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|");
             Stage("decode + flatten only (UpdateElements, no-op visitor)", c.Elements, runs, () => Flatten(c));
             Stage("Arrow sink → /dev/shm", c.Elements, runs, () => runs.Arrow(memory: true));
             Stage("Arrow sink → disk", c.Elements, runs, () => runs.Arrow(memory: false));
@@ -88,12 +91,15 @@ public static class SinkBreakdown
         runs.Clean();
         var times = new double[Runs];
         long allocated = long.MaxValue;
+        double cpu = double.MaxValue;
         for (int i = 0; i < Runs; i++)
         {
             long before = allThreads ? GC.GetTotalAllocatedBytes(precise: true) : GC.GetAllocatedBytesForCurrentThread();
+            double cpuBefore = CpuMilliseconds(allThreads);
             var sw = Stopwatch.StartNew();
             run();
             sw.Stop();
+            cpu = Math.Min(cpu, CpuMilliseconds(allThreads) - cpuBefore);
             long after = allThreads ? GC.GetTotalAllocatedBytes(precise: true) : GC.GetAllocatedBytesForCurrentThread();
             times[i] = sw.Elapsed.TotalMilliseconds;
             allocated = Math.Min(allocated, after - before);
@@ -101,6 +107,18 @@ public static class SinkBreakdown
         }
         Array.Sort(times);
         double best = times[0], median = times[Runs / 2];
-        Console.WriteLine($"| {name} | {best:F1} | {median:F1} | {elements / best / 1000:F2} | {best * 1e6 / elements:F0} | {(double)allocated / elements:F2} |");
+        Console.WriteLine($"| {name} | {best:F1} | {median:F1} | {elements / best / 1000:F2} | {cpu:F1} | {elements / cpu / 1000:F2} | {(double)allocated / elements:F2} |");
     }
+
+    /// <summary>User + system CPU time of this thread (RUSAGE_THREAD) or the whole process (RUSAGE_SELF); NaN off Linux.</summary>
+    private static double CpuMilliseconds(bool process)
+    {
+        if (!OperatingSystem.IsLinux()) return double.NaN;
+        Span<long> usage = stackalloc long[18]; // struct rusage: two timevals, then 14 longs
+        if (GetRusage(process ? 0 : 1, ref MemoryMarshal.GetReference(usage)) != 0) return double.NaN;
+        return (usage[0] + usage[2]) * 1e3 + (usage[1] + usage[3]) / 1e3;
+    }
+
+    [DllImport("libc", EntryPoint = "getrusage")]
+    private static extern int GetRusage(int who, ref long usage);
 }
