@@ -64,7 +64,7 @@ wall() {
   if [ -n "$HYPERFINE" ]; then
     "$HYPERFINE" -N --style none --warmup 1 --runs "$RUNS" --prepare "rm -rf $OUT_ROOT/$name" \
       --export-json "$WORK/$name.json" --output null "$*" >/dev/null 2>&1 || { echo "failed failed"; return; }
-    python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"][0]; print(f"{r[\"median\"]:.3f} {r[\"min\"]:.3f}")' "$WORK/$name.json"
+    python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"][0]; print("%.3f %.3f" % (r["median"], r["min"]))' "$WORK/$name.json"
   else
     local times=()
     for i in $(seq 0 "$RUNS"); do
