@@ -56,15 +56,24 @@ public sealed class RibSnapshotSink : IRecordSink
     public void Write(in CollectorRecord record)
     {
         long start = _rotation.Start(record.TimestampMicros);
-        if (_intervalStart == long.MinValue) _intervalStart = start;
-        else if (start > _intervalStart)
+        if (_intervalStart == long.MinValue || start <= _intervalStart)
         {
             // Never back, as the update files: a record stamped before the current boundary that
             // arrives after it is applied to the next snapshot.
-            _intervalStart = start;
+            if (_intervalStart == long.MinValue) _intervalStart = start;
+            Rib.Apply(record);
+            return;
+        }
+        _intervalStart = start;
+        try
+        {
             WriteSnapshot(start);
         }
-        Rib.Apply(record);
+        finally
+        {
+            // A snapshot that could not be written (IOException to the caller) must not cost the RIB a record.
+            Rib.Apply(record);
+        }
     }
 
     /// <summary>Writes the RIB as it is now, named (and stamped) for <paramref name="timestampMicros"/>; returns the published path.</summary>
