@@ -28,7 +28,7 @@ public sealed class AttributeStore
     public int References(int id) => id >= 0 && id < _highWater && _blocks[id] is not null ? _references[id] : 0;
 
     /// <summary>Finds or stores <paramref name="block"/> and takes one reference on it.</summary>
-    public int Acquire(ReadOnlySpan<byte> block)
+    internal int Acquire(ReadOnlySpan<byte> block)
     {
         if (_lookup.TryGetValue(block, out int id))
         {
@@ -44,9 +44,9 @@ public sealed class AttributeStore
         return id;
     }
 
-    public void AddReference(int id) => _references[id]++;
+    internal void AddReference(int id) => _references[id]++;
 
-    public void Release(int id)
+    internal void Release(int id)
     {
         if (--_references[id] > 0) return;
         var block = _blocks[id]!;
