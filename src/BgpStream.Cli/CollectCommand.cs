@@ -42,8 +42,8 @@ internal static class CollectCommand
                 Console.Error.WriteLine($"bgpstream collect: {e.Message}");
                 return 2;
             }
-            if (!sinkOptions.TryBuild(result, "collect", options.LocalAs, out var sinks)) return 2;
-            return await RunAsync(options, sinks, sinkOptions.Pipeline(result, spool: true, log), log, cancel);
+            if (!sinkOptions.TryBuild(result, "collect", options.LocalAs, options.RouterId, log, out var sinks)) return 2;
+            return await RunAsync(options, sinks, sinkOptions.Pipeline(result, spool: true, log), sinkOptions.Stopping, log, cancel);
         });
         return command;
     }
@@ -87,7 +87,8 @@ internal static class CollectCommand
     /// <summary>How often the pipeline's counters go to the log.</summary>
     private static readonly TimeSpan StatsInterval = TimeSpan.FromMinutes(1);
 
-    private static async Task<int> RunAsync(CollectorOptions options, List<IRecordSink> sinks, PipelineOptions pipelineOptions, ILogger log, CancellationToken cancel)
+    private static async Task<int> RunAsync(CollectorOptions options, List<IRecordSink> sinks, PipelineOptions pipelineOptions,
+        CancellationTokenSource stopping, ILogger log, CancellationToken cancel)
     {
         var collector = new Collector(options, log: log);
         try
@@ -149,6 +150,7 @@ internal static class CollectCommand
         catch (OperationCanceledException)
         {
         }
+        stopping.Cancel(); // a sink waiting on a full queue (Kafka) stops waiting: it keeps or reports what is left
         log.LogInformation("stopping: closing sessions with Cease/Administrative Shutdown");
         await collector.StopAsync("collector shutting down");
         await consumer;
@@ -163,6 +165,7 @@ internal static class CollectCommand
             {
                 sink.Dispose();
                 log.LogInformation("{Summary}", sink.Summary);
+                if (sink.Lost > 0) closed = false;
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {

@@ -59,7 +59,8 @@ internal static class ReplayCommand
             Progress = progress ? ReplayProgress.ForStderr() : null,
             Pipeline = sinkOptions.Pipeline(result, spool: false, log: null),
         };
-        if (!sinkOptions.TryBuild(result, "replay", 0, out var sinks, runner.LocalAsOf)) return 2;
+        var log = new StderrLogger(Microsoft.Extensions.Logging.LogLevel.Information);
+        if (!sinkOptions.TryBuild(result, "replay", 0, System.Net.IPAddress.Any, log, out var sinks, runner.LocalAsOf)) return 2;
         int exit;
         try
         {
@@ -76,6 +77,7 @@ internal static class ReplayCommand
             {
                 sink.Dispose();
                 Console.Error.WriteLine($"bgpstream replay: {sink.Summary}");
+                if (sink.Lost > 0) exit = Math.Max(exit, 1);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {

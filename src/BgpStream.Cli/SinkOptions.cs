@@ -1,6 +1,7 @@
 using System.CommandLine;
 using BgpStream.Pipeline;
 using BgpStream.Pipeline.Staging;
+using BgpStream.Rib;
 using BgpStream.Session;
 
 namespace BgpStream.Cli;
@@ -21,7 +22,12 @@ internal sealed class SinkOptions
 
     public Option<int> LaneBatches { get; } = new("--lane-batches") { Description = "Batches (up to 4,096 records or 1 MiB each) a sink may have waiting in memory before the rest spill to the spool (default 16).", DefaultValueFactory = _ => 16 };
 
-    public IEnumerable<Option> All => [Stdout, Format, OutDir, Rotate, MaxFileMb, Spool, LaneBatches];
+    public Option<double> RibHours { get; } = new("--rib-interval") { Description = "With --format mrt: hours between TABLE_DUMP_V2 RIB snapshots (bview.YYYYMMDD.HHMM.gz) of every peer's Adj-RIB-In (default 8, as RIS; 0: none).", DefaultValueFactory = _ => 8 };
+    public KafkaOptions Kafka { get; } = new();
+    /// <summary>Cancelled when shutdown begins (the Kafka sink then stops waiting for a full queue).</summary>
+    public CancellationTokenSource Stopping { get; } = new();
+
+    public IEnumerable<Option> All => [Stdout, Format, OutDir, Rotate, MaxFileMb, RibHours, Spool, LaneBatches, .. Kafka.All];
 
     public PipelineOptions Pipeline(ParseResult result, bool spool, Microsoft.Extensions.Logging.ILogger? log) => new()
     {
@@ -44,8 +50,9 @@ internal sealed class SinkOptions
     /// Checks the options and builds the sinks; on a problem prints <c>bgpstream COMMAND: ...</c> on
     /// stderr and returns false (exit status 2).
     /// </summary>
-    public bool TryBuild(ParseResult result, string command, uint localAs, out List<IRecordSink> sinks,
-        Func<SessionInfo, uint>? localAsOf = null)
+    /// <param name="collectorId">Our BGP Identifier, for the RIB snapshots' PEER_INDEX_TABLE.</param>
+    public bool TryBuild(ParseResult result, string command, uint localAs, System.Net.IPAddress collectorId, Microsoft.Extensions.Logging.ILogger log,
+        out List<IRecordSink> sinks, Func<SessionInfo, uint>? localAsOf = null)
     {
         sinks = [];
         var formats = result.GetValue(Format) ?? [];
@@ -54,9 +61,15 @@ internal sealed class SinkOptions
             Console.Error.WriteLine($"bgpstream {command}: --format {f}: choose mrt, arrow or jsonl");
             return false;
         }
-        if (!result.GetValue(Stdout) && formats.Length == 0)
+        if (!result.GetValue(Stdout) && formats.Length == 0 && !Kafka.Requested(result))
         {
-            Console.Error.WriteLine($"bgpstream {command}: choose a sink: --stdout (JSON lines) and/or --format mrt|arrow|jsonl --out DIR");
+            Console.Error.WriteLine($"bgpstream {command}: choose a sink: --stdout (JSON lines), --format mrt|arrow|jsonl --out DIR and/or --kafka BOOTSTRAP");
+            return false;
+        }
+        double ribHours = result.GetValue(RibHours);
+        if (!(ribHours == 0 || ribHours * 60 >= 1) || double.IsInfinity(ribHours))
+        {
+            Console.Error.WriteLine($"bgpstream {command}: --rib-interval is 0 (no snapshots) or at least a minute (0.0167 hours)");
             return false;
         }
         if (result.GetValue(Rotate) < 1)
@@ -87,6 +100,8 @@ internal sealed class SinkOptions
                     _ => new JsonLinesFileSink(dir, interval),
                 });
             }
+            if (formats.Contains("mrt") && ribHours > 0)
+                sinks.Add(new RibSnapshotSink(dir, TimeSpan.FromHours(ribHours), collectorId, "bgpstream"));
             if (result.GetValue(Stdout)) sinks.Add(new JsonLinesStreamSink(OpenStdout()));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -96,6 +111,13 @@ internal sealed class SinkOptions
             sinks = [];
             return false;
         }
+        if (!Kafka.TryBuild(result, command, localAs, log, out var kafka, localAsOf, Stopping.Token))
+        {
+            foreach (var s in sinks) s.Dispose();
+            sinks = [];
+            return false;
+        }
+        if (kafka is not null) sinks.Add(kafka);
         return true;
     }
 }

@@ -13,6 +13,8 @@ public interface IRecordSink : IDisposable
     void Flush();
     /// <summary>One line for the log at shutdown: what was written where.</summary>
     string Summary { get; }
+    /// <summary>Records accepted but never delivered, known after <see cref="IDisposable.Dispose"/> (a Kafka broker still gone at shutdown, no spool). Anything above 0 fails the run.</summary>
+    long Lost => 0;
 }
 
 /// <summary>JSON lines on a stream (stdout).</summary>
