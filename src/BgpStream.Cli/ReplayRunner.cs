@@ -10,7 +10,8 @@ using BgpStream.Session;
 namespace BgpStream.Cli;
 
 /// <summary>
-/// <c>bgpstream replay</c>: BGP4MP / BGP4MP_ET update files through the collector's sinks, several
+/// <c>bgpstream replay</c>: BGP4MP / BGP4MP_ET update files and RIB dumps (TABLE_DUMP_V2, TABLE_DUMP:
+/// each route an UPDATE announcing it, marked as a RIB entry) through the collector's sinks, several
 /// files merged by record time (stable: equal timestamps keep the files' order). Streaming: one
 /// pending record per file, its message copied to a pooled buffer. Records go through the same
 /// staged pipeline as the collector's, without a spool: a replay reads its files more slowly instead.
@@ -33,7 +34,10 @@ internal sealed class ReplayRunner
 
     public long Messages { get; private set; }
     public long StateChanges { get; private set; }
-    public long RibRecords { get; private set; }
+    /// <summary>Routes of RIB dumps (TABLE_DUMP_V2, TABLE_DUMP) replayed as "R" elements.</summary>
+    public long RibEntries { get; private set; }
+    /// <summary>RIB records of families the element model does not carry (RIB_GENERIC, ...).</summary>
+    public long OtherRibRecords { get; private set; }
     public long LocalMessages { get; private set; }
     public long OtherRecords { get; private set; }
 
@@ -91,7 +95,7 @@ internal sealed class ReplayRunner
             s.ReportCounts();
             if (s.Reader.DiagnosticCount > 0 && exit == DumpRunner.ExitOk) exit = DumpRunner.ExitDataErrors;
         }
-        if (RibRecords > 0) _stderr.WriteLine($"bgpstream replay: {RibRecords} TABLE_DUMP/TABLE_DUMP_V2 records skipped: RIB records are not replayed yet");
+        if (OtherRibRecords > 0) _stderr.WriteLine($"bgpstream replay: {OtherRibRecords} RIB records of other families (RIB_GENERIC, ...) skipped");
         if (LocalMessages > 0) _stderr.WriteLine($"bgpstream replay: {LocalMessages} messages sent by the collector (BGP4MP *_LOCAL) skipped");
         if (OtherRecords > 0) _stderr.WriteLine($"bgpstream replay: {OtherRecords} records of other MRT types skipped");
         return exit;
@@ -114,7 +118,10 @@ internal sealed class ReplayRunner
         private readonly ReplayRunner _owner;
         private readonly SessionContextTracker _tracker = new();
         private readonly Dictionary<MrtDiagnosticKind, int> _shown = new();
-        private CollectorRecord _pending;
+        /// <summary>What the last MRT record gave, in order: one record, or one per RIB entry.</summary>
+        private readonly Queue<CollectorRecord> _ready = new();
+        private readonly byte[] _update = new byte[RibEntryUpdate.MaxLength];
+        private PeerIndexTable? _peerIndex;
 
         public Source(ReplayRunner owner, string path, int index)
         {
@@ -136,18 +143,14 @@ internal sealed class ReplayRunner
         /// <summary>The file as read from disk (compressed): its position measures progress.</summary>
         public Stream Input { get; }
         public int Index { get; }
-        public long Time => _pending.TimestampMicros;
+        public long Time => _ready.Peek().TimestampMicros;
 
-        public CollectorRecord Take()
-        {
-            var r = _pending;
-            _pending = default;
-            return r;
-        }
+        public CollectorRecord Take() => _ready.Dequeue();
 
         /// <summary>Reads up to the next record to replay; false at the end of the file.</summary>
         public bool Advance()
         {
+            if (_ready.Count > 0) return true;
             while (Reader.TryRead(out var record))
             {
                 switch (record.Type)
@@ -155,8 +158,11 @@ internal sealed class ReplayRunner
                     case MrtType.Bgp4mp or MrtType.Bgp4mpEt:
                         if (TryConvert(record)) return true;
                         break;
-                    case MrtType.TableDump or MrtType.TableDumpV2:
-                        _owner.RibRecords++;
+                    case MrtType.TableDumpV2:
+                        if (TableDumpV2(record)) return true;
+                        break;
+                    case MrtType.TableDump:
+                        if (TableDump(record)) return true;
                         break;
                     default:
                         _owner.OtherRecords++;
@@ -164,6 +170,77 @@ internal sealed class ReplayRunner
                 }
             }
             return false;
+        }
+
+        private bool TableDumpV2(in MrtRecord record)
+        {
+            if (record.Subtype == (ushort)TableDumpV2Subtype.PeerIndexTable)
+            {
+                if (PeerIndexTable.TryParse(record.Body, out var table, out var err)) _peerIndex = table;
+                else Reader.Report(record.Offset, MrtDiagnosticKind.RecordDecodeError, err!);
+                return false;
+            }
+            if (!RibRecord.IsRibSubtype(record.Subtype)) return false;
+            if (!RibRecord.TryParse(record.Subtype, record.Body, out var rib, out var error))
+            {
+                Reader.Report(record.Offset, MrtDiagnosticKind.RecordDecodeError, error!);
+                return false;
+            }
+            if (!rib.HasPrefix || rib.Afi is not (Afi.IPv4 or Afi.IPv6) || rib.Safi is not (Safi.Unicast or Safi.Multicast))
+            {
+                _owner.OtherRibRecords++;
+                return false;
+            }
+            if (_peerIndex is null)
+            {
+                Reader.Report(record.Offset, MrtDiagnosticKind.RecordDecodeError, "RIB record before any PEER_INDEX_TABLE");
+                return false;
+            }
+            // RFC 6396 §4.3.4: RIB entry attributes always use 4-octet AS numbers.
+            var context = BgpDecodeContext.Modern;
+            if (rib.IsAddPath) context = context.WithAddPath(rib.Afi, rib.Safi);
+            long time = record.Timestamp * 1_000_000L + record.Microseconds;
+            while (rib.TryReadEntry(out var entry, out error))
+            {
+                if (entry.PeerIndex >= _peerIndex.Peers.Length)
+                {
+                    Reader.Report(record.Offset, MrtDiagnosticKind.RecordDecodeError, $"RIB entry refers to peer {entry.PeerIndex}, the index has {_peerIndex.Peers.Length}");
+                    continue;
+                }
+                var peer = _peerIndex.Peers[entry.PeerIndex];
+                AddRibEntry(record, time, peer.Address, peer.Asn, context, rib.Afi, rib.Safi, rib.Prefix, rib.IsAddPath, entry.PathId, entry.Attributes);
+            }
+            if (error is not null) Reader.Report(record.Offset, MrtDiagnosticKind.RecordDecodeError, error);
+            return _ready.Count > 0;
+        }
+
+        private bool TableDump(in MrtRecord record)
+        {
+            var reader = new TableDumpReader(record.Subtype, record.Body);
+            // TABLE_DUMP predates 4-octet AS numbers (RFC 6396 §4.2).
+            var context = BgpDecodeContext.Legacy.WithExtendedMessage(true);
+            long time = record.Timestamp * 1_000_000L + record.Microseconds;
+            string? error;
+            while (reader.TryRead(out var entry, out error))
+                AddRibEntry(record, time, entry.PeerAddress, entry.PeerAs, context, entry.Prefix.Family, Safi.Unicast, entry.Prefix, false, 0, entry.Attributes);
+            if (error is not null) Reader.Report(record.Offset, MrtDiagnosticKind.RecordDecodeError, error);
+            return _ready.Count > 0;
+        }
+
+        private void AddRibEntry(in MrtRecord record, long time, in IpAddressValue peerAddress, uint peerAs, in BgpDecodeContext context,
+            Afi afi, Safi safi, in IpPrefix prefix, bool hasPathId, uint pathId, ReadOnlySpan<byte> attributes)
+        {
+            int length = RibEntryUpdate.TryWrite(_update, context, afi, safi, prefix, hasPathId, pathId, attributes, out var problem);
+            if (length == 0)
+            {
+                Reader.Report(record.Offset, MrtDiagnosticKind.RecordDecodeError, problem!);
+                return;
+            }
+            var session = _owner.SessionFor(peerAddress, peerAs, IpAddressValue.FromIPAddress(IPAddress.Any), 0);
+            var buffer = ArrayPool<byte>.Shared.Rent(length);
+            _update.AsSpan(0, length).CopyTo(buffer);
+            _ready.Enqueue(CollectorRecord.ForRibEntry(time, session, buffer, length, context));
+            _owner.RibEntries++;
         }
 
         private bool TryConvert(in MrtRecord record)
@@ -184,7 +261,7 @@ internal sealed class ReplayRunner
                 }
                 var transition = new StateTransition((SessionState)(rec.OldState - 1), (SessionState)(rec.NewState - 1), default,
                     ReasonKind.None, DateTimeOffset.UnixEpoch.AddTicks(time * 10));
-                _pending = CollectorRecord.ForTransition(session, transition);
+                _ready.Enqueue(CollectorRecord.ForTransition(session, transition));
                 _owner.StateChanges++;
                 return true;
             }
@@ -216,7 +293,7 @@ internal sealed class ReplayRunner
             }
             var buffer = ArrayPool<byte>.Shared.Rent(msg.Length);
             msg.CopyTo(buffer);
-            _pending = CollectorRecord.ForMessage(time, session, buffer, msg.Length, ctx);
+            _ready.Enqueue(CollectorRecord.ForMessage(time, session, buffer, msg.Length, ctx));
             _owner.Messages++;
             return true;
         }
@@ -230,8 +307,7 @@ internal sealed class ReplayRunner
 
         public void Dispose()
         {
-            _pending.Release();
-            _pending = default;
+            while (_ready.TryDequeue(out var r)) r.Release();
             Reader.Dispose();
         }
     }

@@ -39,9 +39,10 @@ public sealed class ElementJsonWriter
 
     private void WriteUpdate(in CollectorRecord record)
     {
+        _ribEntry = record.IsRibEntry;
         BeginPeer(record);
         var visitor = new JsonVisitor(this);
-        MalformedUpdates += UpdateElements.Visit(record.Message, record.Context, ref visitor);
+        MalformedUpdates += UpdateElements.Visit(record.Message, record.Context, ref visitor, record.IsRibEntry);
     }
 
     /// <summary>The JSON line of each element of <see cref="UpdateElements"/>.</summary>
@@ -65,10 +66,13 @@ public sealed class ElementJsonWriter
         _peer.Append(record.Session.PeerAs);
     }
 
+    /// <summary>The UPDATE being written stands for a RIB dump's route: its announcement is an "R".</summary>
+    private bool _ribEntry;
+
     private void WriteElement(bool announce, in IpPrefix prefix, bool hasPathId, uint pathId)
     {
         _line.Clear();
-        _line.Append(announce ? "{\"type\":\"A\""u8 : "{\"type\":\"W\""u8);
+        _line.Append(!announce ? "{\"type\":\"W\""u8 : _ribEntry ? "{\"type\":\"R\""u8 : "{\"type\":\"A\""u8);
         _line.Append(_peer.Span);
         _line.Append(",\"prefix\":"u8);
         _line.AppendQuotedPrefix(prefix);

@@ -24,13 +24,18 @@ public interface IElementVisitor
 public static class UpdateElements
 {
     /// <param name="message">A whole UPDATE message, header included.</param>
+    /// <param name="ribEntry">The UPDATE stands for a RIB dump's route (<c>CollectorRecord.IsRibEntry</c>): a RIB
+    /// entry need not carry the mandatory attributes or a next hop (RFC 6396 §4.3.4), so their absence
+    /// is not an RFC 7606 treat-as-withdraw.</param>
     /// <returns>How many parts of the UPDATE could not be read to the end (0 for a well-formed one).</returns>
-    public static int Visit<TVisitor>(ReadOnlySpan<byte> message, in BgpDecodeContext context, ref TVisitor visitor)
+    public static int Visit<TVisitor>(ReadOnlySpan<byte> message, in BgpDecodeContext context, ref TVisitor visitor, bool ribEntry = false)
         where TVisitor : struct, IElementVisitor
     {
         if (!UpdateMessage.TryParse(message[BgpConstants.HeaderLength..], context, out var update, out _)) return 1;
         int malformed = 0;
-        var attrs = update.ParseAttributes();
+        var attrs = ribEntry
+            ? PathAttributeSet.Parse(update.PathAttributes, context, update.AttributesOffset, hasNlri: !update.Nlri.IsEmpty, ribEntry: true)
+            : update.ParseAttributes();
         // RFC 7606 §2: treat-as-withdraw: the announced prefixes are withdrawn.
         bool withdrawAll = attrs.Error.Action >= ErrorAction.TreatAsWithdraw;
 

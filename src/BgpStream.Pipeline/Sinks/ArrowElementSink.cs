@@ -68,6 +68,8 @@ public sealed class ArrowElementSink : IRecordSink
     private SessionInfo? _peerOf;
     private string _peerText = "";
     private bool _disposed;
+    /// <summary>The UPDATE being written stands for a RIB dump's route: its announcement is an "R".</summary>
+    private bool _ribEntry;
 
     public ArrowElementSink(string directory, TimeSpan interval, int rowsPerBatch = DefaultRowsPerBatch, long maxFileBytes = DefaultMaxFileBytes)
     {
@@ -120,8 +122,9 @@ public sealed class ArrowElementSink : IRecordSink
             _peerText = Encoding.ASCII.GetString(text[..n]);
             _peerOf = session;
         }
+        _ribEntry = record.IsRibEntry;
         var visitor = new RowVisitor(this, record.TimestampMicros, session.PeerAs);
-        MalformedUpdates += UpdateElements.Visit(record.Message, record.Context, ref visitor);
+        MalformedUpdates += UpdateElements.Visit(record.Message, record.Context, ref visitor, record.IsRibEntry);
     }
 
     /// <summary>One row per element of <see cref="UpdateElements"/>.</summary>
@@ -138,7 +141,7 @@ public sealed class ArrowElementSink : IRecordSink
     {
         var c = _updates;
         if (c.File is null) c.Open(NewPath("updates"));
-        c.Type.Append(announce ? "A" : "W");
+        c.Type.Append(!announce ? "W" : _ribEntry ? "R" : "A");
         c.Timestamp.Append(timestamp);
         c.PeerIp.Append(_peerText);
         c.PeerAsn.Append(peerAs);

@@ -39,11 +39,19 @@ public sealed class MrtUpdateFileSink : IRecordSink
 
     /// <summary>Finished files, oldest first.</summary>
     public IReadOnlyList<string> Completed => _completed;
-    public string Summary => $"MRT: {Records} records in {_completed.Count} files";
+    public string Summary => $"MRT: {Records} records in {_completed.Count} files"
+        + (SkippedRibEntries > 0 ? $" ({SkippedRibEntries} RIB dump routes are not update records: see the RIB snapshots)" : "");
     public long Records { get; private set; }
+    public long SkippedRibEntries { get; private set; }
 
     public void Write(in CollectorRecord record)
     {
+        // A replayed RIB dump's routes were never received as messages: they belong in RIB snapshots, not here.
+        if (record.IsRibEntry)
+        {
+            SkippedRibEntries++;
+            return;
+        }
         long start = _rotation.Start(record.TimestampMicros);
         // Never back: connections are merged in arrival order, so a record stamped a few milliseconds
         // before the boundary may come after one stamped after it; it goes in the current file.

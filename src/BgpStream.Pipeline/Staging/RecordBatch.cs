@@ -19,6 +19,7 @@ internal sealed class RecordBatch
     public const int RecordHeaderLength = 16;
     private const byte KindMessage = 0;
     private const byte KindTransition = 1;
+    private const byte KindRibEntry = 2;
     private const int InitialCapacity = 64 * 1024;
 
     private readonly Dictionary<SessionInfo, int> _sessionIndex = new(ReferenceEqualityComparer.Instance);
@@ -69,7 +70,7 @@ internal sealed class RecordBatch
         if (record.IsMessage)
         {
             var header = Reserve(RecordHeaderLength + record.Length);
-            WriteHeader(header, KindMessage, context, session, record.Length, record.TimestampMicros);
+            WriteHeader(header, record.IsRibEntry ? KindRibEntry : KindMessage, context, session, record.Length, record.TimestampMicros);
             record.Message.CopyTo(header[RecordHeaderLength..]);
         }
         else
@@ -141,9 +142,9 @@ internal sealed class RecordBatch
             int value = BinaryPrimitives.ReadInt32LittleEndian(header[4..]);
             long timestamp = BinaryPrimitives.ReadInt64LittleEndian(header[8..]);
             _offset += RecordHeaderLength;
-            if (header[0] == KindMessage)
+            if (header[0] != KindTransition)
             {
-                Current = CollectorRecord.ForBorrowedMessage(timestamp, session, batch._data, _offset, value, context);
+                Current = CollectorRecord.ForBorrowedMessage(timestamp, session, batch._data, _offset, value, context, ribEntry: header[0] == KindRibEntry);
                 _offset += value;
             }
             else

@@ -41,8 +41,9 @@ public readonly struct CollectorRecord
     private readonly bool _pooled;
 
     private CollectorRecord(long timestampMicros, SessionInfo session, byte[]? buffer, int offset, int length, bool pooled,
-        BgpDecodeContext context, StateTransition transition)
+        BgpDecodeContext context, StateTransition transition, bool ribEntry = false)
     {
+        IsRibEntry = ribEntry;
         TimestampMicros = timestampMicros;
         Session = session;
         Buffer = buffer;
@@ -65,6 +66,12 @@ public readonly struct CollectorRecord
     public StateTransition Transition { get; }
 
     public bool IsMessage => Buffer is not null;
+    /// <summary>
+    /// The message is not one a peer sent: it is a route of a RIB dump (a replayed TABLE_DUMP_V2 or
+    /// TABLE_DUMP entry) written as an UPDATE that announces it. Element sinks mark it "R"; archive
+    /// sinks of received messages skip it.
+    /// </summary>
+    public bool IsRibEntry { get; }
     public ReadOnlySpan<byte> Message => Buffer.AsSpan(Offset, Length);
     public BgpMessageType MessageType => (BgpMessageType)Buffer![Offset + 18];
 
@@ -73,8 +80,13 @@ public readonly struct CollectorRecord
         new(timestampMicros, session, buffer, 0, length, pooled: true, context, default);
 
     /// <summary>A message inside a buffer someone else owns (a pipeline batch); valid while that owner keeps it.</summary>
-    public static CollectorRecord ForBorrowedMessage(long timestampMicros, SessionInfo session, byte[] buffer, int offset, int length, BgpDecodeContext context) =>
-        new(timestampMicros, session, buffer, offset, length, pooled: false, context, default);
+    public static CollectorRecord ForBorrowedMessage(long timestampMicros, SessionInfo session, byte[] buffer, int offset, int length,
+        BgpDecodeContext context, bool ribEntry = false) =>
+        new(timestampMicros, session, buffer, offset, length, pooled: false, context, default, ribEntry);
+
+    /// <summary>A RIB dump's route as an UPDATE announcing it, in a pooled array as <see cref="ForMessage"/>.</summary>
+    public static CollectorRecord ForRibEntry(long timestampMicros, SessionInfo session, byte[] buffer, int length, BgpDecodeContext context) =>
+        new(timestampMicros, session, buffer, 0, length, pooled: true, context, default, ribEntry: true);
 
     public static CollectorRecord ForTransition(SessionInfo session, in StateTransition transition) =>
         new(ToMicros(transition.Time), session, null, 0, 0, pooled: false, session.DecodeContext, transition);
