@@ -116,6 +116,8 @@ public sealed class Kafka09BrokerTests(ITestOutputHelper output)
         }
         catch
         {
+            broker.KeepFiles = true;
+            output.WriteLine($"broker files (logs, data) kept in {broker.Directory}; the end of its log:");
             output.WriteLine(broker.KafkaLogTail);
             throw;
         }
@@ -149,6 +151,8 @@ public sealed class Kafka09BrokerTests(ITestOutputHelper output)
         }
         catch
         {
+            broker.KeepFiles = true;
+            output.WriteLine($"broker files (logs, data) kept in {broker.Directory}; the end of its log:");
             output.WriteLine(broker.KafkaLogTail);
             throw;
         }

