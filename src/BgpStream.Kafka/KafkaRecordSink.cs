@@ -98,7 +98,7 @@ public sealed class KafkaRecordSink : IRecordSink
         catch (Exception e) when (e is InvalidOperationException or KafkaException)
         {
             // librdkafka refuses an unknown property or a bad value here.
-            throw new ArgumentException(e.Message, nameof(options), e);
+            throw new ArgumentException(e.Message, e);
         }
         if (options.ValueFormat == KafkaValueFormat.Json) _json = new ElementJsonWriter(_lines);
         else _mrt = new byte[MrtWriter.MaxRecordLength];
