@@ -41,3 +41,6 @@ if [ ! -f "$readers/node_modules/.package-lock.json" ] || [ "$readers/package-lo
   echo "setup: installing the Arrow test readers (npm ci in $readers)" >&2
   npm ci --prefix "$readers" --no-audit --no-fund --loglevel=error >/dev/null
 fi
+
+# The Kafka sink's native library and its test broker (Kafka 0.9.0.1 on Java 17).
+"$(dirname "$0")/setup-kafka.sh"

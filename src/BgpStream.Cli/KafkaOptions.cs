@@ -17,7 +17,7 @@ internal sealed class KafkaOptions
     public Option<string> TopicPrefix { get; } = new("--kafka-topic-prefix") { Description = "Topics are P.updates, P.sessions and P.events (default bgpstream).", HelpName = "P", DefaultValueFactory = _ => "bgpstream" };
     public Option<string[]> Config { get; } = new("--kafka-config") { Description = "librdkafka properties k=v[,k=v...] (repeatable), e.g. api.version.request=false,broker.version.fallback=0.9.0.1 for a Kafka 0.9/0.10 broker.", HelpName = "k=v,...", Arity = ArgumentArity.OneOrMore };
     public Option<string> Value { get; } = new("--kafka-value") { Description = "Message values: json (one element or session event per message, docs/element-schema.md) or raw (one MRT BGP4MP_ET record per BGP message or state change). Default json.", HelpName = "json|raw", DefaultValueFactory = _ => "json" };
-    public Option<string?> Spool { get; } = new("--kafka-spool") { Description = "Directory where messages not delivered by shutdown are kept and re-sent from at the next start (default: reported and lost).", HelpName = "DIR" };
+    public Option<string?> Spool { get; } = new("--kafka-spool") { Description = "Directory where messages not delivered by shutdown are kept and re-sent from at the next start (default OUT/spool/kafka, beside the pipeline's spool).", HelpName = "DIR" };
     public Option<int> FlushTimeout { get; } = new("--kafka-flush-timeout") { Description = "Seconds to wait at shutdown for the broker to acknowledge what is outstanding (default 30).", HelpName = "SECONDS", DefaultValueFactory = _ => 30 };
 
     public IEnumerable<Option> All => [Bootstrap, TopicPrefix, Config, Value, Spool, FlushTimeout];
@@ -31,8 +31,9 @@ internal sealed class KafkaOptions
     /// </summary>
     /// <param name="localAs">Our AS in raw (MRT) values; <paramref name="localAsOf"/> per session when they differ (a replay).</param>
     /// <param name="stopping">Cancelled when shutdown begins: writes then stop waiting for a full queue.</param>
+    /// <param name="defaultSpool">Where undelivered messages go without <c>--kafka-spool</c>.</param>
     public bool TryBuild(ParseResult result, string command, uint localAs, ILogger logger, out IRecordSink? sink,
-        Func<SessionInfo, uint>? localAsOf = null, CancellationToken stopping = default)
+        Func<SessionInfo, uint>? localAsOf = null, CancellationToken stopping = default, string? defaultSpool = null)
     {
         sink = null;
         var bootstrap = result.GetValue(Bootstrap);
@@ -68,7 +69,7 @@ internal sealed class KafkaOptions
                 FlushTimeout = TimeSpan.FromSeconds(seconds),
                 LocalAs = localAs,
                 LocalAsOf = localAsOf,
-                SpoolDirectory = result.GetValue(Spool),
+                SpoolDirectory = result.GetValue(Spool) ?? defaultSpool,
                 Stopping = stopping,
                 Logger = logger,
             });

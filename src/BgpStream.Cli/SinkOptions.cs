@@ -111,7 +111,7 @@ internal sealed class SinkOptions
             sinks = [];
             return false;
         }
-        if (!Kafka.TryBuild(result, command, localAs, log, out var kafka, localAsOf, Stopping.Token))
+        if (!Kafka.TryBuild(result, command, localAs, log, out var kafka, localAsOf, Stopping.Token, Path.Combine(SpoolDirectory(result), "kafka")))
         {
             foreach (var s in sinks) s.Dispose();
             sinks = [];

@@ -192,6 +192,8 @@ public sealed class KafkaRecordSink : IRecordSink
     /// <summary>Every BGP message as BGP4MP_ET MESSAGE, every state change as STATE_CHANGE, as in the MRT update files.</summary>
     private void WriteMrt(in CollectorRecord record, byte[] key)
     {
+        // A replayed RIB dump's route was never a message on the wire: raw values carry only those (JSON values mark it "R").
+        if (record.IsRibEntry) return;
         var session = record.Session;
         var peer = IpAddressValue.FromIPAddress(session.PeerAddress);
         var local = IpAddressValue.FromIPAddress(session.Local.Address.IsIPv4MappedToIPv6 ? session.Local.Address.MapToIPv4() : session.Local.Address);
