@@ -4,6 +4,7 @@ using BgpStream.Benchmarks.Support;
 using BgpStream.Bgp;
 using BgpStream.Mrt;
 using BgpStream.Pipeline;
+using BgpStream.Pipeline.Replay;
 using BgpStream.Session;
 
 namespace BgpStream.Benchmarks.Sinks;
@@ -17,72 +18,47 @@ namespace BgpStream.Benchmarks.Sinks;
 /// </summary>
 public sealed class CorpusRecords
 {
-    private static readonly PeerConfig ReplayPeer = new() { Range = new IPNetwork(IPAddress.Any, 0), Description = "replay" };
+    private readonly MrtReplay _replay;
 
-    private CorpusRecords(string file, CollectorRecord[] records, IReadOnlyDictionary<SessionInfo, uint> localAs, long elements, long messageBytes)
+    private CorpusRecords(string file, CollectorRecord[] records, MrtReplay replay, long elements, long messageBytes)
     {
         File = file;
         Records = records;
-        LocalAs = localAs;
+        _replay = replay;
         Elements = elements;
         MessageBytes = messageBytes;
     }
 
     public string File { get; }
     public CollectorRecord[] Records { get; }
-    /// <summary>The local AS each session's records carried (for the MRT sink, as ReplayRunner.LocalAsOf).</summary>
-    public IReadOnlyDictionary<SessionInfo, uint> LocalAs { get; }
     /// <summary>Elements (announced and withdrawn prefixes) of all UPDATEs, as <see cref="UpdateElements"/> flattens them.</summary>
     public long Elements { get; }
     public long MessageBytes { get; }
 
-    public uint LocalAsOf(SessionInfo session) => LocalAs.GetValueOrDefault(session);
+    /// <summary>The local AS each session's records carried (for the MRT sink, as ReplayRunner.LocalAsOf).</summary>
+    public uint LocalAsOf(SessionInfo session) => _replay.LocalAsOf(session);
 
     public static CorpusRecords Load(string file)
     {
         var mrt = CorpusFile.Decompressed(file);
-        var sessions = new Dictionary<(IpAddressValue, uint, IpAddressValue), SessionInfo>();
-        var localAs = new Dictionary<SessionInfo, uint>(ReferenceEqualityComparer.Instance);
-        var tracker = new SessionContextTracker();
+        var replay = new MrtReplay();
         var records = new List<CollectorRecord>();
         var store = new byte[mrt.Length];
         int used = 0;
         using var reader = new MrtReader(new MemoryStream(mrt, writable: false), file);
-        while (reader.TryRead(out var record))
+        var fileRecords = replay.Open(reader);
+        while (fileRecords.TryRead(out var record))
         {
-            if (record.Type is not (MrtType.Bgp4mp or MrtType.Bgp4mpEt)) continue;
-            if (!Bgp4mpRecord.TryParse(record.Subtype, record.Body, out var rec, out _)) continue;
-            long time = record.Timestamp * 1_000_000L + record.Microseconds;
-            var key = (rec.PeerAddress, rec.PeerAs, rec.LocalAddress);
-            if (!sessions.TryGetValue(key, out var session))
+            if (!record.IsMessage)
             {
-                session = new SessionInfo(new IPEndPoint(rec.PeerAddress.ToIPAddress(), 0), new IPEndPoint(rec.LocalAddress.ToIPAddress(), 0), ReplayPeer, rec.PeerAs);
-                sessions[key] = session;
-            }
-            localAs[session] = rec.LocalAs;
-            if (rec.IsStateChange)
-            {
-                if (rec.OldState is < 1 or > 6 || rec.NewState is < 1 or > 6) continue;
-                var transition = new StateTransition((SessionState)(rec.OldState - 1), (SessionState)(rec.NewState - 1), default,
-                    ReasonKind.None, DateTimeOffset.UnixEpoch.AddTicks(time * 10));
-                records.Add(CollectorRecord.ForTransition(session, transition));
+                records.Add(record);
                 continue;
             }
-            if (rec.IsLocal) continue;
-            var msg = rec.Message;
-            var ctx = tracker.ContextFor(rec);
-            if (!BgpMessageHeader.TryParse(msg, ctx.MaxMessageLength, out var header, out _) || header.Length > msg.Length) continue;
-            msg = msg[..header.Length];
-            if (header.Type == BgpMessageType.Update
-                && UpdateMessage.TryParse(msg[BgpConstants.HeaderLength..], ctx, out var update, out _))
-            {
-                var attrs = PathAttributeSet.Parse(update.PathAttributes, ctx, update.AttributesOffset, hasNlri: !update.Nlri.IsEmpty,
-                    keepMalformed: true);
-                if (!SessionContextTracker.NlriWellFormed(update, attrs)) ctx = tracker.InferAddPath(update, attrs, ctx);
-            }
-            msg.CopyTo(store.AsSpan(used));
-            records.Add(CollectorRecord.ForBorrowedMessage(time, session, store, used, msg.Length, ctx));
-            used += msg.Length;
+            // One contiguous store, as a pipeline batch holds them.
+            record.Message.CopyTo(store.AsSpan(used));
+            records.Add(CollectorRecord.ForBorrowedMessage(record.TimestampMicros, record.Session, store, used, record.Length, record.Context));
+            used += record.Length;
+            record.Release();
         }
         var array = records.ToArray();
         long elements = 0;
@@ -93,7 +69,7 @@ public sealed class CorpusRecords
             UpdateElements.Visit(r.Message, r.Context, ref counter);
         }
         elements = counter.Count.Value;
-        return new CorpusRecords(file, array, localAs, elements, used);
+        return new CorpusRecords(file, array, replay, elements, used);
     }
 
     private readonly struct ElementCounter() : IElementVisitor

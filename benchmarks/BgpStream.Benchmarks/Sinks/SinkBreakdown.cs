@@ -29,7 +29,7 @@ public static class SinkBreakdown
 
     public static int Run(string[] args)
     {
-        if (args.Contains("--one-cpu")) Process.GetCurrentProcess().ProcessorAffinity = 1;
+        if (args.Contains("--one-cpu") && OperatingSystem.IsLinux()) Process.GetCurrentProcess().ProcessorAffinity = 1;
         int only = Array.IndexOf(args, "--only");
         if (only >= 0)
         {
@@ -38,7 +38,7 @@ public static class SinkBreakdown
         }
         var names = args.Where(a => !a.StartsWith("--")).ToArray();
         if (names.Length == 0) names = ["et-header"];
-        Console.WriteLine($"# Sinks, stopwatch ({Environment.ProcessorCount} cores, affinity {Process.GetCurrentProcess().ProcessorAffinity}, "
+        Console.WriteLine($"# Sinks, stopwatch ({Environment.ProcessorCount} cores, affinity {(OperatingSystem.IsLinux() ? Process.GetCurrentProcess().ProcessorAffinity : -1)}, "
                           + $".NET {Environment.Version}, load {LoadAverage()})");
         foreach (var name in names)
         {
