@@ -84,12 +84,23 @@ public sealed partial class AtomicArrowFile : IArrowBatchSink
             catch { _faulted = true; }
         }
         _disposed = true;
-        _writer.Dispose();
-        _file.Dispose();
-        if (!_committed)
+        try
         {
-            try { File.Delete(TempPath); }
-            catch (IOException) { }
+            _writer.Dispose();
+            _file.Dispose();
+        }
+        catch (IOException) when (!_committed)
+        {
+            // Closing flushes what is buffered, which fails again on a full disk; the file is being
+            // abandoned, so that failure changes nothing, and the .tmp must still go.
+        }
+        finally
+        {
+            if (!_committed)
+            {
+                try { File.Delete(TempPath); }
+                catch (IOException) { }
+            }
         }
     }
 

@@ -9,6 +9,7 @@ using BgpStream.TestSupport;
 
 namespace BgpStream.Cli.Tests;
 
+[Collection(ConsoleCollection.Name)]
 public class ReplayTests
 {
     private const string Updates2016 = "RIPE-NCC__bgpdump/test_data/updates.20160811.1600.gz";

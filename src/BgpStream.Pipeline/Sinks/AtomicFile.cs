@@ -22,9 +22,10 @@ internal sealed class AtomicFile : IDisposable
     /// <summary>Flushes to disk, closes and renames; returns the published path.</summary>
     public string Publish()
     {
-        _done = true;
+        ObjectDisposedException.ThrowIf(_done, this);
         _file.Flush(flushToDisk: true);
         _file.Dispose();
+        _done = true;
         var final = Path;
         if (File.Exists(final))
             final = $"{Path}.{DateTime.UtcNow:yyyyMMddHHmmssfff}";
@@ -37,8 +38,18 @@ internal sealed class AtomicFile : IDisposable
     {
         if (_done) return;
         _done = true;
-        _file.Dispose();
-        File.Delete(Path + ".tmp");
+        try
+        {
+            _file.Dispose();
+        }
+        catch (IOException)
+        {
+            // Closing flushes the buffer, which fails again on a full disk; the file is abandoned anyway.
+        }
+        finally
+        {
+            File.Delete(Path + ".tmp");
+        }
     }
 }
 

@@ -50,13 +50,23 @@ public sealed class JsonLinesFileSink : IRecordSink
     private void Finish()
     {
         if (_file is null) return;
-        _buffer!.Flush();
+        var file = _file;
+        var buffer = _buffer!;
         Elements += _writer!.Elements;
         Events += _writer.Events;
-        _completed.Add(_file.Publish());
         _file = null;
         _buffer = null;
         _writer = null;
+        try
+        {
+            buffer.Flush();
+            _completed.Add(file.Publish());
+        }
+        catch
+        {
+            file.Dispose(); // a write failed (disk full): no half file is left, under either name
+            throw;
+        }
     }
 
     public void Dispose() => Finish();

@@ -84,10 +84,20 @@ public sealed class MrtUpdateFileSink : IRecordSink
     private void Finish()
     {
         if (_file is null) return;
-        if (_output != _file.Stream) _output!.Dispose();
-        _completed.Add(_file.Publish());
+        var file = _file;
+        var output = _output!;
         _file = null;
         _output = null;
+        try
+        {
+            if (output != file.Stream) output.Dispose();
+            _completed.Add(file.Publish());
+        }
+        catch
+        {
+            file.Dispose(); // a write failed (disk full): no half file is left, under either name
+            throw;
+        }
     }
 
     public void Dispose() => Finish();
