@@ -42,6 +42,20 @@ public sealed partial class CollectCommandTests(ITestOutputHelper output)
         return text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
     }
 
+    /// <summary>Starts <c>bgpstream collect</c> on 127.0.0.1:<paramref name="port"/> (AS 65000, id 192.0.2.1); stdout is the caller's to read, stderr is collected.</summary>
+    private static Process StartCollect(int port, out System.Text.StringBuilder stderr, params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in (string[])[CliPath(), "collect", "--listen", $"127.0.0.1:{port}", "--asn", "65000", "--router-id", "192.0.2.1", .. args])
+            start.ArgumentList.Add(a);
+        var collector = Process.Start(start)!;
+        var log = new System.Text.StringBuilder();
+        collector.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.AppendLine(e.Data); };
+        collector.BeginErrorReadLine();
+        stderr = log;
+        return collector;
+    }
+
     private static int FreePort()
     {
         using var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
@@ -55,17 +69,8 @@ public sealed partial class CollectCommandTests(ITestOutputHelper output)
         var local = IPAddress.Parse("127.0.13.1");
         int port = FreePort();
         var archive = Directory.CreateTempSubdirectory("bgpstream-collect-mrt-").FullName;
-        var start = new ProcessStartInfo("dotnet")
-        {
-            ArgumentList = { CliPath(), "collect", "--listen", $"127.0.0.1:{port}", "--asn", "65000", "--router-id", "192.0.2.1",
-                "--peer", "127.0.13.1=65013", "--hold-time", "30", "--stdout", "--format", "mrt", "--format", "arrow", "--format", "jsonl", "--out", archive },
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        using var collector = Process.Start(start)!;
-        var stderr = new System.Text.StringBuilder();
-        collector.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (stderr) stderr.AppendLine(e.Data); };
-        collector.BeginErrorReadLine();
+        using var collector = StartCollect(port, out var stderr,
+            "--peer", "127.0.13.1=65013", "--hold-time", "30", "--stdout", "--format", "mrt", "--format", "arrow", "--format", "jsonl", "--out", archive);
         var session = new CollectorSession(local);
         var elements = new List<JsonElement>(); // the JSON lines of the elements, for the Arrow files
         var stdoutLines = new List<string>();      // and all of them, for the JSON-lines files
@@ -135,17 +140,8 @@ public sealed partial class CollectCommandTests(ITestOutputHelper output)
         var local = IPAddress.Parse("127.0.14.1");
         int port = FreePort();
         var dir = Directory.CreateTempSubdirectory("bgpstream-collect-spool-").FullName;
-        var start = new ProcessStartInfo("dotnet")
-        {
-            ArgumentList = { CliPath(), "collect", "--listen", $"127.0.0.1:{port}", "--asn", "65000", "--router-id", "192.0.2.1",
-                "--peer", "127.0.14.1=65014", "--hold-time", "9", "--stdout", "--format", "jsonl", "--out", dir, "--lane-batches", "2" },
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        using var collector = Process.Start(start)!;
-        var stderr = new System.Text.StringBuilder();
-        collector.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (stderr) stderr.AppendLine(e.Data); };
-        collector.BeginErrorReadLine();
+        using var collector = StartCollect(port, out var stderr,
+            "--peer", "127.0.14.1=65014", "--hold-time", "9", "--stdout", "--format", "jsonl", "--out", dir, "--lane-batches", "2");
         const int v4 = 20_000, v6 = 2_000;
         try
         {
