@@ -179,6 +179,7 @@ public sealed class StuckSessionDetector : IDetector
             s.Established = true;
             s.EstablishedAt = now;
             s.PeerNotificationReported = false;
+            s.KeepaliveOnlyReported = false;
             s.LastActivity = now;
             return;
         }
@@ -195,8 +196,12 @@ public sealed class StuckSessionDetector : IDetector
         if (t.To == SessionState.Idle) Forget(session);
         else if (s is not null)
         {
+            // The connection is no longer up: a send-queue episode ends with it.
             s.Established = false;
             s.LastActivity = now;
+            s.ResetQueue();
+            s.QueueSampled = false;
+            _queued.Remove(s);
         }
     }
 
