@@ -224,6 +224,30 @@ public sealed class CullingDetectorTests
         Assert.Equal(drained >= 5 ? "1" : "0", Ev(e, "pre_drained"));
     }
 
+    /// <summary>IPv6 routes come in MP_REACH_NLRI (RFC 4760 §3); 65535:0 there counts the same.</summary>
+    [Fact]
+    public void Graceful_shutdown_in_mp_reach_counts_for_ipv6()
+    {
+        var a = Peer("2001:db8:1::a", 65001);
+        CollectorRecord Mp(long seconds, bool gs)
+        {
+            var b = new byte[4096];
+            var w = new UpdateMessageWriter(b, Ctx);
+            w.AddOrigin(Origin.Igp);
+            w.AddAsSequence([65001]);
+            if (gs) w.AddCommunities([CullingDetector.GracefulShutdown]);
+            w.AddMpReach(Afi.IPv6, Safi.Unicast, IPAddress.Parse("2001:db8:1::a").GetAddressBytes(),
+                [IpPrefix.Parse("2001:db8:100::/48"), IpPrefix.Parse("2001:db8:200::/48"), IpPrefix.Parse("2001:db8:300::/48")]);
+            return Message(a, seconds, b, w.Finish());
+        }
+        var d = new CullingDetector();
+        Run(d, Mp(0, false), Mp(60, true), Down(a, 120, Received(NotificationCodes.Cease, 2, null)));
+        d.Advance(T0 + 1_000 * S);
+        var e = Assert.Single(d.TakeEvents());
+        Assert.Equal("pre-drain", e.Class);
+        Assert.Contains("graceful_shutdown 3/3 prefixes", Ev(e, "peer 2001:db8:1::a AS65001"));
+    }
+
     [Fact]
     public void Drain_older_than_the_drain_window_does_not_count()
     {
