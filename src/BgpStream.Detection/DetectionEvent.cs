@@ -36,7 +36,7 @@ public sealed record DetectionEvent
     public required long TimestampMicros { get; init; }
     /// <summary>The peers concerned (one for stuck sessions and zombies held by one peer).</summary>
     public required IReadOnlyList<PeerRef> Peers { get; init; }
-    /// <summary>Cull class: <c>involuntary</c>, <c>voluntary</c>, <c>pre-drain</c>; stuck kind: <c>send_hold_timer</c>, <c>hold_timer</c>, <c>send_queue</c>, <c>keepalive_only</c>; else null.</summary>
+    /// <summary>Cull class: <c>involuntary</c>, <c>voluntary</c>, <c>pre-drain</c>; stuck kind: <c>send_hold_timer</c>, <c>hold_timer</c>, <c>peer_hold_timer</c>, <c>peer_send_hold_timer</c>, <c>send_queue</c>, <c>keepalive_only</c>; else null.</summary>
     public string? Class { get; init; }
     /// <summary>The peering LAN of a cull event.</summary>
     public IPNetwork? Lan { get; init; }

@@ -10,7 +10,8 @@ namespace BgpStream.Pipeline.Replay;
 /// MRT records as the collector's records, the way <c>bgpstream replay</c> feeds them to the
 /// pipeline: BGP4MP / BGP4MP_ET messages and state changes, and RIB dumps (TABLE_DUMP_V2 incl.
 /// ADDPATH, TABLE_DUMP), each route an UPDATE announcing it (<see cref="RibEntryUpdate"/>) marked as
-/// a RIB entry. One session per (peer address, peer AS, local address), shared by every file read
+/// a RIB entry. One session per (peer address, peer AS, local address) — records without a local
+/// address join the peer's session —, shared by every file read
 /// through one instance; the decode context of a message is chosen as <c>bgpstream dump</c> does
 /// (<see cref="SessionContextTracker"/>, with ADD-PATH inferred where the NLRI only parse with Path
 /// Identifiers). Messages are copied into arrays from <see cref="ArrayPool{T}.Shared"/>: the
@@ -21,6 +22,7 @@ public sealed class MrtReplay
     private static readonly PeerConfig ReplayPeer = new() { Range = new IPNetwork(IPAddress.Any, 0), Description = "replay" };
     private readonly Dictionary<(IpAddressValue Peer, uint PeerAs, IpAddressValue Local), SessionInfo> _sessions = new();
     private readonly Dictionary<SessionInfo, uint> _localAs = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<(IpAddressValue Peer, uint PeerAs), SessionInfo> _byPeer = new();
 
     public long Messages { get; private set; }
     public long StateChanges { get; private set; }
@@ -42,8 +44,15 @@ public sealed class MrtReplay
     {
         if (!_sessions.TryGetValue((peer, peerAs, local), out var session))
         {
+            // An unspecified local address (old Zebra STATE_CHANGE records, RIB dump entries) names no
+            // session of its own: it joins the peer's session seen so far, so that its state changes
+            // and routes land on the session its messages do.
+            if (local.ToIPAddress() is { } address && (address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any))
+                && _byPeer.TryGetValue((peer, peerAs), out var known))
+                return known;
             session = new SessionInfo(new IPEndPoint(peer.ToIPAddress(), 0), new IPEndPoint(local.ToIPAddress(), 0), ReplayPeer, peerAs);
             _sessions[(peer, peerAs, local)] = session;
+            _byPeer.TryAdd((peer, peerAs), session);
         }
         _localAs[session] = localAs;
         return session;
