@@ -84,6 +84,9 @@ internal static class CollectCommand
     internal static bool TryParseEndpoint(string text, out IPEndPoint endpoint) => IPEndPoint.TryParse(text, out endpoint!) && endpoint.Port != 0
         || (text.EndsWith(":0") && IPEndPoint.TryParse(text, out endpoint!));
 
+    /// <summary>How often the detectors are told the time when no record comes.</summary>
+    private static readonly TimeSpan DetectorTick = TimeSpan.FromSeconds(1);
+
     /// <summary>How often the pipeline's counters go to the log.</summary>
     private static readonly TimeSpan StatsInterval = TimeSpan.FromMinutes(1);
 
@@ -113,8 +116,19 @@ internal static class CollectCommand
             try
             {
                 var reader = collector.Output.Reader;
-                while (await reader.WaitToReadAsync())
+                Task<bool>? more = null;
+                while (true)
                 {
+                    more ??= reader.WaitToReadAsync().AsTask();
+                    // Quiet moments still move the detectors' clocks (hold timers, zombie thresholds).
+                    if (await Task.WhenAny(more, Task.Delay(DetectorTick)) != more)
+                    {
+                        pipeline.Tick(CollectorRecord.ToMicros(DateTimeOffset.UtcNow));
+                        pipeline.Seal();
+                        continue;
+                    }
+                    if (!await more) break;
+                    more = null;
                     while (reader.TryRead(out var record))
                     {
                         pipeline.Add(record);
@@ -137,7 +151,7 @@ internal static class CollectCommand
             try
             {
                 while (await timer.WaitForNextTickAsync(stop.Token))
-                    log.LogInformation("pipeline: hand-off lag {Lag}; {Stats}", collector.Output.Lag, pipeline.Stats());
+                    log.LogInformation("pipeline: hand-off lag {Lag}; {Stats}; {Detections} detection events", collector.Output.Lag, pipeline.Stats(), pipeline.Detections);
             }
             catch (OperationCanceledException)
             {

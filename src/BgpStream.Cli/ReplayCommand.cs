@@ -53,14 +53,17 @@ internal static class ReplayCommand
 
     private static int Run(string[] files, ParseResult result, SinkOptions sinkOptions, double? speed, bool progress)
     {
-        var runner = new ReplayRunner(Console.Error)
+        var log = new StderrLogger(Microsoft.Extensions.Logging.LogLevel.Information);
+        // Detection events go to the sinks; on stderr a replay only counts them.
+        var pipelineLog = new StderrLogger(Microsoft.Extensions.Logging.LogLevel.Error);
+        ReplayRunner? created = null;
+        if (!sinkOptions.TryBuild(result, "replay", 0, System.Net.IPAddress.Any, log, out var sinks, s => created!.LocalAsOf(s))) return 2;
+        var runner = created = new ReplayRunner(Console.Error)
         {
             Speed = speed,
             Progress = progress ? ReplayProgress.ForStderr() : null,
-            Pipeline = sinkOptions.Pipeline(result, spool: false, log: null),
+            Pipeline = sinkOptions.Pipeline(result, spool: false, pipelineLog),
         };
-        var log = new StderrLogger(Microsoft.Extensions.Logging.LogLevel.Information);
-        if (!sinkOptions.TryBuild(result, "replay", 0, System.Net.IPAddress.Any, log, out var sinks, runner.LocalAsOf)) return 2;
         int exit;
         try
         {

@@ -27,13 +27,19 @@ internal sealed class SinkOptions
     /// <summary>Cancelled when shutdown begins (the Kafka sink then stops waiting for a full queue).</summary>
     public CancellationTokenSource Stopping { get; } = new();
 
-    public IEnumerable<Option> All => [Stdout, Format, OutDir, Rotate, MaxFileMb, RibHours, Spool, LaneBatches, .. Kafka.All];
+    public DetectionOptions Detection { get; } = new();
+
+    public IEnumerable<Option> All => [Stdout, Format, OutDir, Rotate, MaxFileMb, RibHours, Spool, LaneBatches, .. Kafka.All, .. Detection.All];
+
+    /// <summary>The detectors built by <see cref="TryBuild"/>.</summary>
+    public List<IDetector> Detectors { get; private set; } = [];
 
     public PipelineOptions Pipeline(ParseResult result, bool spool, Microsoft.Extensions.Logging.ILogger? log) => new()
     {
         SpoolDirectory = spool ? SpoolDirectory(result) : null,
         LaneCapacity = result.GetValue(LaneBatches),
         Log = log,
+        Detectors = Detectors,
     };
 
     /// <summary>
@@ -66,6 +72,8 @@ internal sealed class SinkOptions
             Console.Error.WriteLine($"bgpstream {command}: choose a sink: --stdout (JSON lines), --format mrt|arrow|jsonl --out DIR and/or --kafka BOOTSTRAP");
             return false;
         }
+        if (!Detection.TryBuild(result, command, out var detectors)) return false;
+        Detectors = detectors;
         double ribHours = result.GetValue(RibHours);
         if (!(ribHours == 0 || ribHours * 60 >= 1) || double.IsInfinity(ribHours))
         {

@@ -183,6 +183,20 @@ public sealed class ElementJsonWriter
         Events++;
     }
 
+    /// <summary>Detection events written (docs/element-schema.md, "Detection events").</summary>
+    public long Detections { get; private set; }
+
+    public void WriteEvent(DetectionEvent detection)
+    {
+        _eventBuffer.SetLength(0);
+        _eventJson.Reset(_eventBuffer);
+        DetectionEventJson.Write(_eventJson, detection);
+        _eventJson.Flush();
+        _output.Write(_eventBuffer.GetBuffer().AsSpan(0, (int)_eventBuffer.Length));
+        _output.WriteByte((byte)'\n');
+        Detections++;
+    }
+
     /// <summary>The <c>reason</c> field: the <see cref="ReasonKind"/> in snake case.</summary>
     public static string ReasonName(ReasonKind kind) => kind switch
     {

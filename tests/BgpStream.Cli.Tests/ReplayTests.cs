@@ -202,4 +202,47 @@ public class ReplayTests
         Assert.NotEmpty(expected);
         Assert.Equal(expected, actual);
     }
+
+    [Fact]
+    public void Detection_events_are_in_the_replayed_stream_and_no_detect_turns_them_off()
+    {
+        // The 2016 RIS file: two peers on 2001:7f8:54::/64 drop together again and again with no
+        // NOTIFICATION (bgpdump: 22 STATE 6->1 lines and no NOTIFICATION); the culling detector's own
+        // tests check that reading against bgpdump. Here: the CLI runs the detectors and their events
+        // travel the pipeline to the sink, in order.
+        var path = Corpus.PathOf(Updates2016);
+        var dir = Directory.CreateTempSubdirectory("bgpstream-replay-detect-");
+        try
+        {
+            List<JsonElement> Replay(string name, params string[] extra)
+            {
+                var root = new RootCommand { ReplayCommand.Create() };
+                var outDir = Path.Combine(dir.FullName, name);
+                Assert.Equal(0, root.Parse(["replay", path, "--format", "jsonl", "--out", outDir, "--no-progress", .. extra]).Invoke());
+                return Directory.GetFiles(outDir, "*.jsonl").Order().SelectMany(File.ReadLines)
+                    .Select(l => JsonDocument.Parse(l).RootElement.Clone()).ToList();
+            }
+            var json = Replay("detect");
+            var culls = json.Where(j => j.GetProperty("type").GetString() == "cull_start").ToList();
+            Assert.Equal(3, culls.Count);
+            Assert.All(culls, c =>
+            {
+                Assert.Equal("involuntary", c.GetProperty("class").GetString());
+                Assert.Equal("2001:7f8:54::/64", c.GetProperty("lan").GetString());
+                Assert.Equal(["2001:7f8:54::1:31", "2001:7f8:54::32"],
+                    c.GetProperty("peers").EnumerateArray().Select(p => p.GetProperty("ip").GetString()!).Order(StringComparer.Ordinal));
+            });
+            Assert.Equal(3, json.Count(j => j.GetProperty("type").GetString() == "cull_end"));
+            var times = json.Select(j => j.GetProperty("timestamp").GetDecimal()).ToList();
+            Assert.Equal(times.Order(), times);
+
+            var quiet = Replay("quiet", "--no-detect");
+            Assert.Equal(json.Count - 6, quiet.Count);
+            Assert.DoesNotContain(quiet, j => j.GetProperty("type").GetString()!.StartsWith("cull", StringComparison.Ordinal));
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
 }

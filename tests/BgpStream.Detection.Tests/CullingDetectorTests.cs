@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using BgpStream.Pipeline;
 using BgpStream.Bgp;
 using BgpStream.Detection.Culling;
 using BgpStream.Mrt;

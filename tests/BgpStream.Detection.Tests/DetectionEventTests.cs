@@ -1,3 +1,4 @@
+using BgpStream.Pipeline;
 using BgpStream.Detection;
 
 namespace BgpStream.Detection.Tests;

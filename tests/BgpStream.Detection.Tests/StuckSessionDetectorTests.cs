@@ -1,4 +1,5 @@
 using System.Net;
+using BgpStream.Pipeline;
 using BgpStream.Bgp;
 using BgpStream.Detection.Stuck;
 using BgpStream.Mrt;

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
+using BgpStream.Pipeline;
 using BgpStream.Bgp;
 using BgpStream.Detection.Zombies;
 using BgpStream.Mrt;

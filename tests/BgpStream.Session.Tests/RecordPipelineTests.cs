@@ -143,6 +143,56 @@ public sealed class RecordPipelineTests : IDisposable
         Assert.Equal(0, lane.Lag);
     }
 
+    [Fact]
+    public async Task Detection_events_reach_every_sink_right_after_the_record_that_completed_them_also_through_the_spool()
+    {
+        var expected = Records(5_000).ToList();
+        var stalled = new RecordingSink { Gate = new ManualResetEventSlim(false) };
+        var fast = new RecordingSink();
+        var detector = new EveryNth(1_000);
+        var pipeline = new RecordPipeline([stalled, fast], new PipelineOptions
+        {
+            MaxBatchRecords = 64, LaneCapacity = 2, SpoolDirectory = _dir, Detectors = [detector],
+        });
+        await Task.Run(() => Feed(pipeline, expected, sealEvery: 0)).WaitAsync(Deadline);
+        stalled.Gate.Set();
+        await pipeline.CompleteAsync().WaitAsync(Deadline);
+
+        Assert.Equal(5, pipeline.Detections);
+        Assert.True(pipeline.Stats().Lanes[0].SpooledBatches > 0, "the stalled sink's events went through the spool");
+        foreach (var sink in new[] { stalled, fast })
+        {
+            Assert.Equal(expected, sink.Received);
+            Assert.Equal([999L, 1999, 2999, 3999, 4999], sink.Events.Select(e => e.After));
+            Assert.All(sink.Events, e => Assert.Equal($"after {e.After}", e.Event.Summary));
+        }
+    }
+
+    /// <summary>An event after every Nth record, naming the record's time.</summary>
+    private sealed class EveryNth(int n) : IDetector
+    {
+        private readonly List<DetectionEvent> _found = [];
+        private int _seen;
+
+        public void Observe(in CollectorRecord record)
+        {
+            if (++_seen % n != 0) return;
+            _found.Add(new DetectionEvent
+            {
+                Type = DetectionEventType.StuckWarning, TimestampMicros = record.TimestampMicros, Peers = [], Summary = $"after {record.TimestampMicros}",
+            });
+        }
+
+        public void Advance(long nowMicros) { }
+
+        public IReadOnlyList<DetectionEvent> TakeEvents()
+        {
+            var found = _found.ToList();
+            _found.Clear();
+            return found;
+        }
+    }
+
     private static void Feed(RecordPipeline pipeline, List<Seen> records, int sealEvery)
     {
         for (int i = 0; i < records.Count; i++)
@@ -214,6 +264,15 @@ public sealed class RecordPipelineTests : IDisposable
         public ManualResetEventSlim? Gate { get; init; }
         public int FailAfter { get; init; } = -1;
         public int Flushes;
+
+        /// <summary>Each event and the time of the record received just before it.</summary>
+        public List<(long After, DetectionEvent Event)> Events { get; } = [];
+
+        public void WriteEvent(DetectionEvent detection)
+        {
+            Gate?.Wait();
+            lock (Received) Events.Add((Received[^1].Time, detection));
+        }
 
         public void Write(in CollectorRecord record)
         {

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using BgpStream.Pipeline;
 using BgpStream.Bgp;
 using BgpStream.Session;
 

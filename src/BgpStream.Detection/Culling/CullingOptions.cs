@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using BgpStream.Pipeline;
 using BgpStream.Session;
 
 namespace BgpStream.Detection.Culling;

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Net;
+using BgpStream.Pipeline;
 using BgpStream.Bgp;
 using BgpStream.Session;
 

@@ -10,6 +10,8 @@ namespace BgpStream.Pipeline;
 public interface IRecordSink : IDisposable
 {
     void Write(in CollectorRecord record);
+    /// <summary>A detection event, in order with the records (after the record that completed its evidence). Sinks without an event form ignore it.</summary>
+    void WriteEvent(DetectionEvent detection) { }
     void Flush();
     /// <summary>One line for the log at shutdown: what was written where.</summary>
     string Summary { get; }
@@ -23,7 +25,8 @@ public sealed class JsonLinesStreamSink(Stream output) : IRecordSink
     private readonly ElementJsonWriter _writer = new(output);
 
     public void Write(in CollectorRecord record) => _writer.Write(record);
+    public void WriteEvent(DetectionEvent detection) => _writer.WriteEvent(detection);
     public void Flush() => _writer.Flush();
-    public string Summary => $"JSON lines: {_writer.Elements} elements, {_writer.Events} session events";
+    public string Summary => $"JSON lines: {_writer.Elements} elements, {_writer.Events} session events, {_writer.Detections} detection events";
     public void Dispose() => _writer.Flush();
 }

@@ -26,14 +26,25 @@ public sealed class JsonLinesFileSink : IRecordSink
     }
 
     public IReadOnlyList<string> Completed => _completed;
-    public string Summary => $"JSON-lines files: {Elements} elements, {Events} session events in {_completed.Count} files";
+    public string Summary => $"JSON-lines files: {Elements} elements, {Events} session events, {Detections} detection events in {_completed.Count} files";
     public long Elements { get; private set; }
     public long Events { get; private set; }
 
-    public void Write(in CollectorRecord record)
+    public void Write(in CollectorRecord record) => WriterAt(record.TimestampMicros).Write(record);
+
+    /// <summary>In the same files, in order with the records (as on stdout).</summary>
+    public void WriteEvent(DetectionEvent detection)
+    {
+        WriterAt(detection.TimestampMicros).WriteEvent(detection);
+        Detections++;
+    }
+
+    public long Detections { get; private set; }
+
+    private ElementJsonWriter WriterAt(long timestampMicros)
     {
         // As for MRT files: never back to an earlier interval (connections merge in arrival order).
-        long start = _rotation.Start(record.TimestampMicros);
+        long start = _rotation.Start(timestampMicros);
         if (start > _intervalStart)
         {
             Finish();
@@ -42,7 +53,7 @@ public sealed class JsonLinesFileSink : IRecordSink
             _buffer = new BufferedStream(_file.Stream, 1 << 16);
             _writer = new ElementJsonWriter(_buffer);
         }
-        _writer!.Write(record);
+        return _writer!;
     }
 
     public void Flush() => _buffer?.Flush();

@@ -20,6 +20,7 @@ internal sealed class RecordBatch
     private const byte KindMessage = 0;
     private const byte KindTransition = 1;
     private const byte KindRibEntry = 2;
+    private const byte KindEvent = 3;
     private const int InitialCapacity = 64 * 1024;
 
     private readonly Dictionary<SessionInfo, int> _sessionIndex = new(ReferenceEqualityComparer.Instance);
@@ -42,6 +43,7 @@ internal sealed class RecordBatch
         Sessions = tables.Sessions;
         Contexts = tables.Contexts;
         Transitions = tables.Transitions;
+        Events = tables.Events;
     }
 
     /// <summary>Position in the stream of batches (0, 1, 2, ...): order is checked against it.</summary>
@@ -52,7 +54,8 @@ internal sealed class RecordBatch
     public List<SessionInfo> Sessions { get; } = [];
     public List<BgpDecodeContext> Contexts { get; } = [];
     public List<StateTransition> Transitions { get; } = [];
-    public SpoolTables Tables => new(Sessions, Contexts, Transitions);
+    public List<DetectionEvent> Events { get; } = [];
+    public SpoolTables Tables => new(Sessions, Contexts, Transitions, Events);
 
     /// <summary>Whether one more record of <paramref name="messageLength"/> bytes keeps the batch within <paramref name="maxBytes"/> and its index widths.</summary>
     public bool HasRoomFor(int messageLength, int maxBytes) =>
@@ -78,6 +81,13 @@ internal sealed class RecordBatch
             WriteHeader(Reserve(RecordHeaderLength), KindTransition, context, session, Transitions.Count, record.TimestampMicros);
             Transitions.Add(record.Transition);
         }
+        Count++;
+    }
+
+    public void AddEvent(DetectionEvent detection)
+    {
+        WriteHeader(Reserve(RecordHeaderLength), KindEvent, 0, 0, Events.Count, detection.TimestampMicros);
+        Events.Add(detection);
         Count++;
     }
 
@@ -132,16 +142,25 @@ internal sealed class RecordBatch
         private int _offset;
 
         public CollectorRecord Current { get; private set; }
+        /// <summary>Set when the entry is a detection event rather than a record.</summary>
+        public DetectionEvent? CurrentEvent { get; private set; }
 
         public bool MoveNext()
         {
             if (_offset >= batch.Length) return false;
             var header = batch._data.AsSpan(_offset, RecordHeaderLength);
-            var session = batch.Sessions[BinaryPrimitives.ReadUInt16LittleEndian(header[2..])];
-            var context = batch.Contexts[header[1]];
             int value = BinaryPrimitives.ReadInt32LittleEndian(header[4..]);
             long timestamp = BinaryPrimitives.ReadInt64LittleEndian(header[8..]);
             _offset += RecordHeaderLength;
+            if (header[0] == KindEvent)
+            {
+                CurrentEvent = batch.Events[value];
+                Current = default;
+                return true;
+            }
+            CurrentEvent = null;
+            var session = batch.Sessions[BinaryPrimitives.ReadUInt16LittleEndian(header[2..])];
+            var context = batch.Contexts[header[1]];
             if (header[0] != KindTransition)
             {
                 Current = CollectorRecord.ForBorrowedMessage(timestamp, session, batch._data, _offset, value, context, ribEntry: header[0] == KindRibEntry);
@@ -157,4 +176,5 @@ internal sealed class RecordBatch
 }
 
 /// <summary>The objects a spilled batch's records refer to; they stay in memory while its bytes are on disk.</summary>
-internal readonly record struct SpoolTables(List<SessionInfo> Sessions, List<BgpDecodeContext> Contexts, List<StateTransition> Transitions);
+internal readonly record struct SpoolTables(List<SessionInfo> Sessions, List<BgpDecodeContext> Contexts, List<StateTransition> Transitions,
+    List<DetectionEvent> Events);

@@ -15,6 +15,8 @@ public sealed record PipelineOptions
     public int MaxBatchRecords { get; init; } = 4096;
     public int MaxBatchBytes { get; init; } = 1 << 20;
     public ILogger? Log { get; init; }
+    /// <summary>Detectors run on the producer's thread, over every record in arrival order; their events join the stream to every sink.</summary>
+    public IReadOnlyList<IDetector> Detectors { get; init; } = [];
 }
 
 /// <summary>
@@ -38,6 +40,9 @@ public sealed class RecordPipeline
     private long _nextSequence;
     private long _recordsIn;
     private long _batches;
+    private long _detections;
+    private long _lastAdvance = long.MinValue;
+    private readonly List<IDetector> _detectors;
     private bool _completed;
 
     public RecordPipeline(IReadOnlyList<IRecordSink> sinks, PipelineOptions? options = null)
@@ -45,6 +50,7 @@ public sealed class RecordPipeline
         _options = options ?? new PipelineOptions();
         if (_options.LaneCapacity < 1 || _options.MaxBatchRecords < 1 || _options.MaxBatchBytes < RecordBatch.RecordHeaderLength + 65535)
             throw new ArgumentOutOfRangeException(nameof(options), "lane capacity and batch limits must be positive and a batch must hold a 65,535-byte message");
+        _detectors = [.. _options.Detectors];
         var names = new HashSet<string>();
         _lanes = new SinkLane[sinks.Count];
         for (int i = 0; i < sinks.Count; i++)
@@ -71,6 +77,56 @@ public sealed class RecordPipeline
         _current ??= new RecordBatch(_nextSequence++);
         _current.Add(record);
         _recordsIn++;
+        if (_detectors.Count == 0) return;
+        foreach (var detector in _detectors) Run(detector, record, static (IDetector d, in CollectorRecord r) => d.Observe(r));
+        // Timer-based evidence on record time: at most once a second of it (the live feed also ticks, see Tick).
+        if (record.TimestampMicros - _lastAdvance >= 1_000_000) Tick(record.TimestampMicros);
+        else TakeEvents();
+    }
+
+    /// <summary>Time passes for the detectors without records (live: call it about once a second with the wall clock); their events are added. Producer thread only.</summary>
+    public void Tick(long nowMicros)
+    {
+        if (_detectors.Count == 0 || nowMicros <= _lastAdvance) return;
+        _lastAdvance = nowMicros;
+        foreach (var detector in _detectors) Run(detector, default, (IDetector d, in CollectorRecord _) => d.Advance(nowMicros));
+        TakeEvents();
+    }
+
+    /// <summary>Detection events found so far.</summary>
+    public long Detections => Interlocked.Read(ref _detections);
+
+    private void TakeEvents()
+    {
+        foreach (var detector in _detectors)
+        {
+            var found = detector.TakeEvents();
+            if (found.Count == 0) continue;
+            _current ??= new RecordBatch(_nextSequence++);
+            foreach (var detection in found)
+            {
+                _current.AddEvent(detection);
+                _recordsIn++;
+                Interlocked.Increment(ref _detections);
+                _options.Log?.LogWarning("detection: {Type} {Class}: {Summary}", DetectionEvent.TypeName(detection.Type), detection.Class ?? "", detection.Summary);
+            }
+        }
+    }
+
+    private delegate void DetectorCall(IDetector detector, in CollectorRecord record);
+
+    /// <summary>A detector that throws (a bug) is taken out, loudly, rather than stopping the collector.</summary>
+    private void Run(IDetector detector, in CollectorRecord record, DetectorCall call)
+    {
+        try
+        {
+            call(detector, record);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            _detectors.Remove(detector);
+            _options.Log?.LogCritical(e, "the {Detector} failed and is switched off", detector.GetType().Name);
+        }
     }
 
     /// <summary>Hands the records added so far to the sinks (the producer calls it when its input runs dry).</summary>

@@ -176,9 +176,11 @@ internal sealed class SinkLane
             int written = 0;
             try
             {
-                foreach (var record in batch)
+                var entries = batch.GetEnumerator();
+                while (entries.MoveNext())
                 {
-                    Sink.Write(record);
+                    if (entries.CurrentEvent is { } detection) Sink.WriteEvent(detection);
+                    else Sink.Write(entries.Current);
                     written++;
                 }
             }

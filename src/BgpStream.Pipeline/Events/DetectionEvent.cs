@@ -1,7 +1,7 @@
 using System.Net;
 using BgpStream.Bgp;
 
-namespace BgpStream.Detection;
+namespace BgpStream.Pipeline;
 
 /// <summary>The kinds of event, with their JSON <c>type</c> names (issue 5; docs/detection.md).</summary>
 public enum DetectionEventType

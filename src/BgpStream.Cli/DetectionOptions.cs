@@ -1,0 +1,89 @@
+using System.Collections.Concurrent;
+using System.CommandLine;
+using System.Net;
+using System.Net.NetworkInformation;
+using BgpStream.Detection.Culling;
+using BgpStream.Detection.Stuck;
+using BgpStream.Detection.Zombies;
+using BgpStream.Pipeline;
+using BgpStream.Session;
+
+namespace BgpStream.Cli;
+
+/// <summary>
+/// The detectors <c>collect</c> and <c>replay</c> run (stuck sessions, zombie routes, culling), and
+/// <c>--lan</c>: which peering LAN a session belongs to.
+/// </summary>
+internal sealed class DetectionOptions
+{
+    public Option<string[]> Lans { get; } = new("--lan") { Description = "A peering LAN, CIDR (repeatable): sessions from it are grouped for culling and stuck-session detection. Default: the connected subnet a session arrived on, else the /24 or /64 around the peer.", Arity = ArgumentArity.OneOrMore };
+    public Option<bool> Off { get; } = new("--no-detect") { Description = "Run no detectors (no detection events)." };
+
+    public IEnumerable<Option> All => [Lans, Off];
+
+    /// <summary>The detectors, or none with --no-detect; false (message on stderr) for a bad --lan.</summary>
+    public bool TryBuild(ParseResult result, string command, out List<IDetector> detectors)
+    {
+        detectors = [];
+        var lans = new List<IPNetwork>();
+        foreach (var text in result.GetValue(Lans) ?? [])
+        {
+            if (!IPNetwork.TryParse(text, out var lan))
+            {
+                Console.Error.WriteLine($"bgpstream {command}: --lan '{text}' is not a CIDR prefix (192.0.2.0/24, 2001:db8::/64)");
+                return false;
+            }
+            lans.Add(lan);
+        }
+        if (result.GetValue(Off)) return true;
+        var lanOf = new LanMap(lans).LanOf;
+        detectors.Add(new StuckSessionDetector(new StuckOptions { LanOf = lanOf }));
+        detectors.Add(new ZombieDetector());
+        detectors.Add(new CullingDetector(new CullingOptions { LanOf = lanOf }));
+        return true;
+    }
+
+    /// <summary>A session's LAN: the first --lan holding the peer, else the connected subnet of our local address when it holds the peer, else the /24 or /64 around the peer.</summary>
+    private sealed class LanMap(List<IPNetwork> configured)
+    {
+        private readonly ConcurrentDictionary<IPAddress, IPNetwork?> _connected = new();
+
+        public IPNetwork? LanOf(SessionInfo session)
+        {
+            var peer = session.PeerAddress;
+            foreach (var lan in configured)
+                if (lan.Contains(peer)) return lan;
+            var local = session.Local.Address.IsIPv4MappedToIPv6 ? session.Local.Address.MapToIPv4() : session.Local.Address;
+            if (_connected.GetOrAdd(local, Connected) is { } subnet && subnet.Contains(peer)) return subnet;
+            // A replay (no interface holds the archive's address) or a multihop peer: the /24 or /64 around it.
+            int length = peer.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 24 : 64;
+            return new IPNetwork(Mask(peer, length), length);
+        }
+
+        private static IPNetwork? Connected(IPAddress local)
+        {
+            try
+            {
+                foreach (var nic in NetworkInterface.GetAllNetworkInterfaces())
+                foreach (var address in nic.GetIPProperties().UnicastAddresses)
+                    if (address.Address.Equals(local) && address.PrefixLength > 0)
+                        return new IPNetwork(Mask(address.Address, address.PrefixLength), address.PrefixLength);
+            }
+            catch (NetworkInformationException)
+            {
+            }
+            return null;
+        }
+
+        private static IPAddress Mask(IPAddress address, int length)
+        {
+            var bytes = address.GetAddressBytes();
+            for (int i = 0; i < bytes.Length; i++)
+            {
+                int keep = Math.Clamp(length - i * 8, 0, 8);
+                bytes[i] &= (byte)(0xFF << (8 - keep));
+            }
+            return new IPAddress(bytes);
+        }
+    }
+}
