@@ -300,6 +300,57 @@ public sealed partial class ArrowElementSinkTests : IDisposable
     }
 
     [Fact]
+    public void Detection_events_go_to_their_own_file_and_three_readers_see_the_JSON_values()
+    {
+        RequireReaders();
+        const long t0 = 1_764_374_400_000_000; // 2025-11-29 00:00:00 UTC
+        DetectionEvent[] detections =
+        [
+            new()
+            {
+                Type = DetectionEventType.CullStart, TimestampMicros = t0 + 1, Severity = "critical", Class = "involuntary",
+                Lan = IPNetwork.Parse("2001:7f8:54::/64"), Peers = [new(IPAddress.Parse("2001:7f8:54::32"), 34177), new(IPAddress.Parse("2001:7f8:54::1:31"), 31122)],
+                Summary = "2 sessions went down within 2 s", Evidence = [new("window_s", "180"), new("text", "maintenance \"ticket\" ✓")],
+            },
+            new()
+            {
+                Type = DetectionEventType.ZombieCleared, TimestampMicros = t0 + 2, Severity = "info", Peers = [new(IPAddress.Parse("192.0.2.9"), 0)],
+                Prefix = IpPrefix.Parse("203.0.113.0/24"), Duration = TimeSpan.FromSeconds(67.5), Summary = "cleared",
+            },
+        ];
+        using (var sink = new ArrowElementSink(_dir, TimeSpan.FromMinutes(15), rowsPerBatch: 1))
+        {
+            sink.Write(Simple(t0, "10.0.0.0/24"));
+            foreach (var d in detections) sink.WriteEvent(d);
+            Assert.Equal(2, sink.Detections);
+        }
+        var events = Path.Combine(_dir, "events.20251129.0000.arrow");
+        Assert.Equal([events, Path.Combine(_dir, "updates.20251129.0000.arrow")], Directory.GetFiles(_dir).Order());
+        var lines = detections.Select(d => JsonDocument.Parse(DetectionEventJson.ToUtf8(d)).RootElement.Clone()).ToList();
+        foreach (var reader in NodeReaders.Names)
+        {
+            var read = ReadOne(reader, events);
+            Assert.Equal(ArrowElementSink.EventsSchema.Fields.Select(f => f.Name), read.GetProperty("schema").EnumerateArray().Select(f => f.GetProperty("name").GetString()));
+            var columns = read.GetProperty("columns");
+            for (int i = 0; i < lines.Count; i++)
+            {
+                var line = lines[i];
+                string where = $"{reader}, event {i}";
+                Assert.True(Cell(columns.GetProperty("timestamp"), i) == Micros(line.GetProperty("timestamp")).ToString(), where);
+                foreach (var name in new[] { "type", "severity", "class", "lan", "prefix", "summary" })
+                    Assert.True(Cell(columns.GetProperty(name), i) == Text(line.GetProperty(name)), $"{name}: {where}");
+                Assert.Equal(line.GetProperty("peers").EnumerateArray().Select(p => p.GetProperty("ip").GetString()!), List(columns.GetProperty("peer_ips"), i)!);
+                Assert.Equal(line.GetProperty("peers").EnumerateArray().Select(p => p.GetProperty("asn") is { ValueKind: JsonValueKind.Number } a ? a.GetRawText() : "0"),
+                    List(columns.GetProperty("peer_asns"), i)!);
+                var duration = Cell(columns.GetProperty("duration"), i);
+                if (line.GetProperty("duration").ValueKind == JsonValueKind.Null) Assert.Null(duration);
+                else Assert.Equal(line.GetProperty("duration").GetDouble(), double.Parse(duration!, System.Globalization.CultureInfo.InvariantCulture));
+                Assert.Equal(line.GetProperty("evidence").GetRawText(), Cell(columns.GetProperty("evidence"), i));
+            }
+        }
+    }
+
+    [Fact]
     public void Files_rotate_by_record_time_and_are_published_on_dispose()
     {
         RequireReaders();

@@ -8,7 +8,8 @@ namespace BgpStream.Pipeline;
 
 /// <summary>
 /// The element model (docs/element-schema.md) as Arrow IPC files: <c>updates.YYYYMMDD.HHMM.arrow</c>,
-/// one row per element, and <c>sessions.YYYYMMDD.HHMM.arrow</c>, one row per session state change.
+/// one row per element, <c>sessions.YYYYMMDD.HHMM.arrow</c>, one row per session state change, and
+/// <c>events.YYYYMMDD.HHMM.arrow</c>, one row per detection event.
 /// Files rotate by record time and are published by rename as <see cref="MrtUpdateFileSink"/>'s
 /// are (<c>NAME.tmp</c> until the interval is over or the sink is disposed). A file that reaches
 /// <see cref="MaxFileBytes"/> within its interval is published early and the interval goes on in
@@ -58,11 +59,27 @@ public sealed class ArrowElementSink : IRecordSink
         .Field("notification_data", ArrowType.String)
         .Build();
 
+    /// <summary>Detection events (docs/element-schema.md, "Detection events"): the JSON fields as columns, peers as two lists, evidence as its JSON object text.</summary>
+    public static readonly ArrowSchema EventsSchema = new ArrowSchema.Builder()
+        .Field("type", ArrowType.DictionaryString, nullable: false)
+        .Field("timestamp", ArrowType.TimestampMicrosecondUtc, nullable: false)
+        .Field("severity", ArrowType.DictionaryString, nullable: false)
+        .Field("class", ArrowType.DictionaryString)
+        .Field("lan", ArrowType.String)
+        .Field("peer_ips", ArrowType.List(ArrowType.String, valuesNullable: false))
+        .Field("peer_asns", ArrowType.List(ArrowType.UInt32, valuesNullable: false))
+        .Field("prefix", ArrowType.String)
+        .Field("duration", ArrowType.Double)
+        .Field("summary", ArrowType.String, nullable: false)
+        .Field("evidence", ArrowType.String, nullable: false)
+        .Build();
+
     private readonly string _directory;
     private readonly long _intervalMicros;
     private readonly List<string> _completed = [];
     private readonly UpdateColumns _updates;
     private readonly SessionColumns _sessions;
+    private readonly EventColumns _events;
     private readonly Attributes _attrs = new();
     private long _intervalStart = long.MinValue;
     private SessionInfo? _peerOf;
@@ -83,6 +100,7 @@ public sealed class ArrowElementSink : IRecordSink
         RowsPerBatch = rowsPerBatch;
         _updates = new UpdateColumns(UpdatesSchema);
         _sessions = new SessionColumns(SessionsSchema);
+        _events = new EventColumns(EventsSchema);
     }
 
     public int RowsPerBatch { get; }
@@ -90,7 +108,8 @@ public sealed class ArrowElementSink : IRecordSink
     public long MaxFileBytes { get; }
     /// <summary>Finished files, oldest first (an interval's updates file before its sessions file).</summary>
     public IReadOnlyList<string> Completed => _completed;
-    public string Summary => $"Arrow: {Elements} elements, {Events} session events in {_completed.Count} files";
+    public string Summary => $"Arrow: {Elements} elements, {Events} session events, {Detections} detection events in {_completed.Count} files";
+    public long Detections { get; private set; }
     public long Elements { get; private set; }
     public long Events { get; private set; }
     /// <summary>UPDATEs (or parts of them) that could not be read to the end; what could be read is written.</summary>
@@ -100,15 +119,61 @@ public sealed class ArrowElementSink : IRecordSink
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (record.IsMessage && record.MessageType != BgpMessageType.Update) return;
-        long start = record.TimestampMicros - record.TimestampMicros % _intervalMicros;
+        RotateTo(record.TimestampMicros);
+        if (record.IsMessage) WriteUpdate(record);
+        else WriteState(record);
+    }
+
+    /// <summary><c>events.YYYYMMDD.HHMM.arrow</c>, rotated with the other files of the interval.</summary>
+    public void WriteEvent(DetectionEvent detection)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        RotateTo(detection.TimestampMicros);
+        var c = _events;
+        if (c.File is null) c.Open(NewPath("events"));
+        c.Type.Append(DetectionEvent.TypeName(detection.Type));
+        c.Timestamp.Append(detection.TimestampMicros);
+        c.Severity.Append(detection.Severity);
+        c.Class.Append(detection.Class);
+        c.Lan.Append(detection.Lan?.ToString());
+        c.PeerIps.Append();
+        foreach (var peer in detection.Peers) c.PeerIpValues.Append((peer.Address.IsIPv4MappedToIPv6 ? peer.Address.MapToIPv4() : peer.Address).ToString());
+        c.PeerAsns.Append();
+        foreach (var peer in detection.Peers) c.PeerAsnValues.Append(peer.Asn);
+        if (detection.Prefix is { } prefix)
+        {
+            Span<byte> text = stackalloc byte[IpText.MaxPrefixLength];
+            c.Prefix.AppendUtf8(text[..IpText.FormatPrefix(prefix, text)]);
+        }
+        else c.Prefix.AppendNull();
+        if (detection.Duration is { } d) c.Duration.Append(d.TotalSeconds); else c.Duration.AppendNull();
+        c.Summary.Append(detection.Summary);
+        c.Evidence.Append(EvidenceJson(detection));
+        EndRow(c);
+        Detections++;
+    }
+
+    private static string EvidenceJson(DetectionEvent detection)
+    {
+        var buffer = new MemoryStream();
+        using (var json = new System.Text.Json.Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            foreach (var (name, value) in detection.Evidence) json.WriteString(name, value);
+            json.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+    }
+
+    private void RotateTo(long timestampMicros)
+    {
+        long start = timestampMicros - timestampMicros % _intervalMicros;
         // Never back (as MrtUpdateFileSink): a record a little late for its interval goes in the current file.
         if (start > _intervalStart)
         {
             FinishFiles();
             _intervalStart = start;
         }
-        if (record.IsMessage) WriteUpdate(record);
-        else WriteState(record);
     }
 
     private void WriteUpdate(in CollectorRecord record)
@@ -225,7 +290,7 @@ public sealed class ArrowElementSink : IRecordSink
     /// <summary>Writes the last batches, the footers, and publishes the open files.</summary>
     private void FinishFiles()
     {
-        foreach (var c in new Columns[] { _updates, _sessions })
+        foreach (var c in new Columns[] { _updates, _sessions, _events })
         {
             if (c.File is null) continue;
             _completed.Add(c.Finish());
@@ -252,6 +317,7 @@ public sealed class ArrowElementSink : IRecordSink
         {
             _updates.Dispose();
             _sessions.Dispose();
+            _events.Dispose();
         }
     }
 
@@ -380,6 +446,40 @@ public sealed class ArrowElementSink : IRecordSink
         public DictionaryStringColumnBuilder Name { get; }
         public StringColumnBuilder Text { get; }
         public StringColumnBuilder Data { get; }
+    }
+
+    private sealed class EventColumns : Columns
+    {
+        public EventColumns(ArrowSchema schema) : base(schema)
+        {
+            Type = Builder.Column<DictionaryStringColumnBuilder>("type");
+            Timestamp = Builder.Column<TimestampColumnBuilder>("timestamp");
+            Severity = Builder.Column<DictionaryStringColumnBuilder>("severity");
+            Class = Builder.Column<DictionaryStringColumnBuilder>("class");
+            Lan = Builder.Column<StringColumnBuilder>("lan");
+            PeerIps = Builder.Column<ListColumnBuilder>("peer_ips");
+            PeerIpValues = (StringColumnBuilder)PeerIps.Values;
+            PeerAsns = Builder.Column<ListColumnBuilder>("peer_asns");
+            PeerAsnValues = (PrimitiveColumnBuilder<uint>)PeerAsns.Values;
+            Prefix = Builder.Column<StringColumnBuilder>("prefix");
+            Duration = Builder.Column<PrimitiveColumnBuilder<double>>("duration");
+            Summary = Builder.Column<StringColumnBuilder>("summary");
+            Evidence = Builder.Column<StringColumnBuilder>("evidence");
+        }
+
+        public DictionaryStringColumnBuilder Type { get; }
+        public TimestampColumnBuilder Timestamp { get; }
+        public DictionaryStringColumnBuilder Severity { get; }
+        public DictionaryStringColumnBuilder Class { get; }
+        public StringColumnBuilder Lan { get; }
+        public ListColumnBuilder PeerIps { get; }
+        public StringColumnBuilder PeerIpValues { get; }
+        public ListColumnBuilder PeerAsns { get; }
+        public PrimitiveColumnBuilder<uint> PeerAsnValues { get; }
+        public StringColumnBuilder Prefix { get; }
+        public PrimitiveColumnBuilder<double> Duration { get; }
+        public StringColumnBuilder Summary { get; }
+        public StringColumnBuilder Evidence { get; }
     }
 
     /// <summary>The attribute values of one UPDATE's announced prefixes, decoded once and appended per row.</summary>
