@@ -18,8 +18,9 @@ internal sealed class DetectionOptions
 {
     public Option<string[]> Lans { get; } = new("--lan") { Description = "A peering LAN, CIDR (repeatable): sessions from it are grouped for culling and stuck-session detection. Default: the connected subnet a session arrived on, else the /24 or /64 around the peer.", Arity = ArgumentArity.OneOrMore };
     public Option<bool> Off { get; } = new("--no-detect") { Description = "Run no detectors (no detection events)." };
+    public Option<int> CullWindow { get; } = new("--cull-window") { Description = "Seconds within which sessions of one LAN going down count as one culling event (default 180, the largest common hold time).", DefaultValueFactory = _ => 180 };
 
-    public IEnumerable<Option> All => [Lans, Off];
+    public IEnumerable<Option> All => [Lans, Off, CullWindow];
 
     /// <summary>The detectors, or none with --no-detect; false (message on stderr) for a bad --lan.</summary>
     public bool TryBuild(ParseResult result, string command, out List<IDetector> detectors)
@@ -35,11 +36,16 @@ internal sealed class DetectionOptions
             }
             lans.Add(lan);
         }
+        if (result.GetValue(CullWindow) < 1)
+        {
+            Console.Error.WriteLine($"bgpstream {command}: --cull-window is at least 1 second");
+            return false;
+        }
         if (result.GetValue(Off)) return true;
         var lanOf = new LanMap(lans).LanOf;
         detectors.Add(new StuckSessionDetector(new StuckOptions { LanOf = lanOf }));
         detectors.Add(new ZombieDetector());
-        detectors.Add(new CullingDetector(new CullingOptions { LanOf = lanOf }));
+        detectors.Add(new CullingDetector(new CullingOptions { LanOf = lanOf, Window = TimeSpan.FromSeconds(result.GetValue(CullWindow)) }));
         return true;
     }
 

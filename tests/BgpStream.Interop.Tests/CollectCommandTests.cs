@@ -198,6 +198,65 @@ public sealed partial class CollectCommandTests(ITestOutputHelper output)
         }
     }
 
+    [Fact(Timeout = 120_000)]
+    public async Task A_peer_shut_down_with_a_text_gives_a_voluntary_cull_event_on_stdout()
+    {
+        var local = IPAddress.Parse("127.0.15.1");
+        int port = FreePort();
+        var dir = Directory.CreateTempSubdirectory("bgpstream-collect-cull-").FullName;
+        using var collector = StartCollect(port, out var stderr,
+            "--peer", "127.0.15.1=65015", "--hold-time", "30", "--stdout", "--out", dir, "--cull-window", "3");
+        var session = new CollectorSession(local);
+        var detections = new List<JsonElement>();
+        var reader = Task.Run(async () =>
+        {
+            while (await collector.StandardOutput.ReadLineAsync() is { } line)
+            {
+                session.OnJson(line);
+                var json = JsonDocument.Parse(line).RootElement.Clone();
+                if (json.GetProperty("type").GetString()!.StartsWith("cull", StringComparison.Ordinal)) lock (detections) detections.Add(json);
+            }
+        });
+        try
+        {
+            await using var speaker = new BirdSpeaker(new SpeakerOptions
+            {
+                LocalAddress = local,
+                LocalAs = 65015,
+                CollectorAddress = IPAddress.Loopback,
+                CollectorPort = port,
+                HoldTime = 30,
+                Routes = RouteSet.Generate(seed: 15, 100, 10),
+            });
+            await speaker.StartAsync();
+            await session.WaitUntilAsync(s => s.IsEstablished && s.RouteCount(false) == 100, TimeSpan.FromSeconds(30), "the table");
+            const string text = "IXP maintenance TICKET-42";
+            await speaker.ShutdownAsync(text);
+            // The culling window (3 s) closes on the collector's one-second tick: one voluntary cull.
+            await Poll(() => { lock (detections) return detections.Count > 0; }, TimeSpan.FromSeconds(20), "a cull event");
+            JsonElement cull;
+            lock (detections) cull = detections.Single();
+            Assert.Equal("cull_start", cull.GetProperty("type").GetString());
+            Assert.Equal("voluntary", cull.GetProperty("class").GetString());
+            // No --lan: the connected subnet the session arrived on (lo's 127.0.0.1/8).
+            Assert.Equal("127.0.0.0/8", cull.GetProperty("lan").GetString());
+            Assert.Equal(("127.0.15.1", 65015u), cull.GetProperty("peers").EnumerateArray()
+                .Select(p => (p.GetProperty("ip").GetString(), p.GetProperty("asn").GetUInt32())).Single());
+            Assert.Contains(cull.GetProperty("evidence").EnumerateObject(), e => e.Value.GetString()!.Contains($"\"{text}\"", StringComparison.Ordinal)
+                && e.Value.GetString()!.Contains("Cease 6/2", StringComparison.Ordinal));
+            string log;
+            lock (stderr) log = stderr.ToString();
+            Assert.Contains("detection: cull_start voluntary", log);
+        }
+        finally
+        {
+            if (!collector.HasExited) collector.Kill(entireProcessTree: true);
+            await reader.WaitAsync(TimeSpan.FromSeconds(10));
+            Directory.Delete(dir, recursive: true);
+            lock (stderr) output.WriteLine(stderr.ToString());
+        }
+    }
+
     private static int CountLines(string path)
     {
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
