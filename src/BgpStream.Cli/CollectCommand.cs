@@ -121,7 +121,8 @@ internal static class CollectCommand
                 {
                     more ??= reader.WaitToReadAsync().AsTask();
                     // Quiet moments still move the detectors' clocks (hold timers, zombie thresholds).
-                    if (await Task.WhenAny(more, Task.Delay(DetectorTick)) != more)
+                    // (Under load the wait is already over: no timer per batch.)
+                    if (!more.IsCompleted && await Task.WhenAny(more, Task.Delay(DetectorTick)) != more)
                     {
                         pipeline.Tick(CollectorRecord.ToMicros(DateTimeOffset.UtcNow));
                         pipeline.Seal();

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.CommandLine;
 using System.Net;
 using System.Net.NetworkInformation;
+using BgpStream.Detection;
 using BgpStream.Detection.Culling;
 using BgpStream.Detection.Stuck;
 using BgpStream.Detection.Zombies;
@@ -62,8 +63,7 @@ internal sealed class DetectionOptions
             var local = session.Local.Address.IsIPv4MappedToIPv6 ? session.Local.Address.MapToIPv4() : session.Local.Address;
             if (_connected.GetOrAdd(local, Connected) is { } subnet && subnet.Contains(peer)) return subnet;
             // A replay (no interface holds the archive's address) or a multihop peer: the /24 or /64 around it.
-            int length = peer.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 24 : 64;
-            return new IPNetwork(Mask(peer, length), length);
+            return PeeringLan.Default(session);
         }
 
         private static IPNetwork? Connected(IPAddress local)
@@ -73,23 +73,12 @@ internal sealed class DetectionOptions
                 foreach (var nic in NetworkInterface.GetAllNetworkInterfaces())
                 foreach (var address in nic.GetIPProperties().UnicastAddresses)
                     if (address.Address.Equals(local) && address.PrefixLength > 0)
-                        return new IPNetwork(Mask(address.Address, address.PrefixLength), address.PrefixLength);
+                        return PeeringLan.Around(address.Address, address.PrefixLength);
             }
             catch (NetworkInformationException)
             {
             }
             return null;
-        }
-
-        private static IPAddress Mask(IPAddress address, int length)
-        {
-            var bytes = address.GetAddressBytes();
-            for (int i = 0; i < bytes.Length; i++)
-            {
-                int keep = Math.Clamp(length - i * 8, 0, 8);
-                bytes[i] &= (byte)(0xFF << (8 - keep));
-            }
-            return new IPAddress(bytes);
         }
     }
 }

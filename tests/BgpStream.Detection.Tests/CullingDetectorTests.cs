@@ -150,7 +150,7 @@ public sealed class CullingDetectorTests
         Assert.Empty(d.TakeEvents());
 
         // --lan 192.0.0.0/4 puts both in one peering LAN.
-        var wide = new CullingDetector(new CullingOptions { LanOf = s => CullingOptions.Around(s.PeerAddress, 4) });
+        var wide = new CullingDetector(new CullingOptions { LanOf = s => PeeringLan.Around(s.PeerAddress, 4) });
         Run(wide, records());
         wide.Advance(T0 + 1_000 * S);
         var e = Assert.Single(wide.TakeEvents());
@@ -401,7 +401,7 @@ public sealed class CullingDetectorTests
         // With the IPv4 LAN as a /21 the two IPv4 peers join (only 20 s apart first): three culls.
         var v4 = new CullingDetector(new CullingOptions
         {
-            LanOf = s => s.PeerAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? CullingOptions.Around(s.PeerAddress, 21) : null,
+            LanOf = s => s.PeerAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? PeeringLan.Around(s.PeerAddress, 21) : null,
         });
         var v4Events = Replay(path, v4);
         Assert.Equal(

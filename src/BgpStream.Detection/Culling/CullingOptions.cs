@@ -13,9 +13,9 @@ public sealed record CullingOptions
 {
     /// <summary>
     /// The peering LAN of a session; null leaves the session out. The CLI maps <c>--lan CIDR</c> or the
-    /// connected subnet here. Default <see cref="DefaultLan"/>: the /24 (IPv4) or /64 (IPv6) around the peer.
+    /// connected subnet here. Default <see cref="PeeringLan.Default"/>: the /24 (IPv4) or /64 (IPv6) around the peer.
     /// </summary>
-    public Func<SessionInfo, IPNetwork?> LanOf { get; init; } = DefaultLan;
+    public Func<SessionInfo, IPNetwork?> LanOf { get; init; } = PeeringLan.Default;
 
     /// <summary>
     /// Downs of one LAN at most this far after the cluster's first down are one cull. Default 180 s:
@@ -100,21 +100,4 @@ public sealed record CullingOptions
 
     /// <summary>Events kept until <see cref="IDetector.TakeEvents"/>; the oldest are dropped beyond it (counted). Default 10,000 (policy).</summary>
     public int MaxQueuedEvents { get; init; } = 10_000;
-
-    /// <summary>The /24 (IPv4) or /64 (IPv6) around the peer address.</summary>
-    public static IPNetwork? DefaultLan(SessionInfo session) => Around(session.PeerAddress, session.PeerAddress.AddressFamily == AddressFamily.InterNetwork ? 24 : 64);
-
-    /// <summary>The network of <paramref name="length"/> bits that holds <paramref name="address"/>.</summary>
-    public static IPNetwork Around(IPAddress address, int length)
-    {
-        Span<byte> bytes = stackalloc byte[16];
-        address.TryWriteBytes(bytes, out int n);
-        bytes = bytes[..n];
-        for (int i = 0; i < n; i++)
-        {
-            int keep = Math.Clamp(length - i * 8, 0, 8);
-            bytes[i] &= (byte)(0xFF << (8 - keep));
-        }
-        return new IPNetwork(new IPAddress(bytes), length);
-    }
 }

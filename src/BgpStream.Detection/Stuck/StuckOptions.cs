@@ -63,7 +63,7 @@ public sealed record StuckOptions
     /// Default: the /24 (IPv4) or /64 (IPv6) around the peer address, the usual size of an IXP peering LAN
     /// (DOMAIN.md's culling ACL example is a /24; RFC 6164 aside, IPv6 LANs are /64).
     /// </summary>
-    public Func<SessionInfo, IPNetwork?> LanOf { get; init; } = DefaultLan;
+    public Func<SessionInfo, IPNetwork?> LanOf { get; init; } = PeeringLan.Default;
 
     /// <summary>How often (record time) the keepalive-only rule and the state expiry run: every 10 s, so a replay does not sort the LANs per record.</summary>
     public TimeSpan CheckInterval { get; init; } = TimeSpan.FromSeconds(10);
@@ -96,23 +96,5 @@ public sealed record StuckOptions
     {
         var fraction = sendHoldTime * QueueStallFraction;
         return fraction > QueueStallFloor ? fraction : QueueStallFloor;
-    }
-
-    public static IPNetwork? DefaultLan(SessionInfo session)
-    {
-        var address = session.PeerAddress;
-        int length = address.AddressFamily == AddressFamily.InterNetworkV6 ? 64 : 24;
-        return new IPNetwork(Mask(address, length), length);
-    }
-
-    private static IPAddress Mask(IPAddress address, int length)
-    {
-        var bytes = address.GetAddressBytes();
-        for (int i = 0; i < bytes.Length; i++)
-        {
-            int keep = Math.Clamp(length - i * 8, 0, 8);
-            bytes[i] &= (byte)(0xFF << (8 - keep));
-        }
-        return new IPAddress(bytes);
     }
 }

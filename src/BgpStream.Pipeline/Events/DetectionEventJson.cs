@@ -36,9 +36,23 @@ public static class DetectionEventJson
         else json.WriteNull("prefix");
         if (e.Duration is { } d) json.WriteNumber("duration", Math.Round(d.TotalSeconds, 6)); else json.WriteNull("duration");
         json.WriteString("summary", e.Summary);
-        json.WriteStartObject("evidence");
-        foreach (var (name, value) in e.Evidence) json.WriteString(name, value);
+        json.WritePropertyName("evidence");
+        WriteEvidence(json, e);
         json.WriteEndObject();
+    }
+
+    /// <summary>The <c>evidence</c> object's text alone (the Arrow events file's column).</summary>
+    public static string EvidenceText(DetectionEvent e)
+    {
+        var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer)) WriteEvidence(json, e);
+        return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+    }
+
+    private static void WriteEvidence(Utf8JsonWriter json, DetectionEvent e)
+    {
+        json.WriteStartObject();
+        foreach (var (name, value) in e.Evidence) json.WriteString(name, value);
         json.WriteEndObject();
     }
 

@@ -148,21 +148,9 @@ public sealed class ArrowElementSink : IRecordSink
         else c.Prefix.AppendNull();
         if (detection.Duration is { } d) c.Duration.Append(d.TotalSeconds); else c.Duration.AppendNull();
         c.Summary.Append(detection.Summary);
-        c.Evidence.Append(EvidenceJson(detection));
+        c.Evidence.Append(DetectionEventJson.EvidenceText(detection));
         EndRow(c);
         Detections++;
-    }
-
-    private static string EvidenceJson(DetectionEvent detection)
-    {
-        var buffer = new MemoryStream();
-        using (var json = new System.Text.Json.Utf8JsonWriter(buffer))
-        {
-            json.WriteStartObject();
-            foreach (var (name, value) in detection.Evidence) json.WriteString(name, value);
-            json.WriteEndObject();
-        }
-        return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
     }
 
     private void RotateTo(long timestampMicros)
