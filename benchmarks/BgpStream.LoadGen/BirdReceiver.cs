@@ -33,30 +33,38 @@ internal sealed partial class BirdReceiver : IDisposable
     public int Pid => _bird.Process.Id;
     public string Log { get { lock (_log) return _log.ToString(); } }
 
-    public static async Task<BirdReceiver> StartAsync(uint localAs, IPAddress neighbor, uint neighborAs, string nextHop4Route, string nextHop6Route)
+    public static Task<BirdReceiver> StartAsync(uint localAs, IPAddress neighbor, uint neighborAs, string nextHop4Route, string nextHop6Route) =>
+        StartAsync(localAs, [new BirdNeighbor(Protocol, neighbor, neighborAs)], nextHop4Route, nextHop6Route);
+
+    /// <summary>One passive <c>protocol bgp</c> per neighbor, all on the same port.</summary>
+    public static async Task<BirdReceiver> StartAsync(uint localAs, IReadOnlyList<BirdNeighbor> neighbors, string nextHop4Route, string nextHop6Route)
     {
         var dir = Directory.CreateTempSubdirectory("bgpstream-loadgen-bird-").FullName;
         try
         {
             int port = FreePort();
             var config = Path.Combine(dir, "bird.conf");
-            await File.WriteAllTextAsync(config, $$"""
-                router id 192.0.2.254;
-                log stderr { warning, error, fatal };
-                protocol device { scan time 600; }
-                protocol static nh4 { ipv4; route {{nextHop4Route}} via "lo"; }
-                protocol static nh6 { ipv6; route {{nextHop6Route}} via "lo"; }
-                protocol bgp {{Protocol}} {
+            var protocols = string.Concat(neighbors.Select(n => $$"""
+                protocol bgp {{n.Protocol}} {
                   local as {{localAs}};
                   local port {{port}};
-                  neighbor {{neighbor}} as {{neighborAs}};
+                  neighbor {{n.Address}} as {{n.Asn}};
                   passive on;
                   multihop;
                   hold time 90;
                   ipv4 { import all; export none; import keep filtered on; };
                   ipv6 { import all; export none; import keep filtered on; };
                 }
-                """.Replace("\r", "", StringComparison.Ordinal));
+
+                """));
+            await File.WriteAllTextAsync(config, ($$"""
+                router id 192.0.2.254;
+                log stderr { warning, error, fatal };
+                protocol device { scan time 600; }
+                protocol static nh4 { ipv4; route {{nextHop4Route}} via "lo"; }
+                protocol static nh6 { ipv6; route {{nextHop6Route}} via "lo"; }
+
+                """ + protocols).Replace("\r", "", StringComparison.Ordinal));
             var check = await RunAsync("bird", ["-p", "-c", config], TimeSpan.FromSeconds(10));
             if (check.ExitCode != 0) throw new InvalidOperationException($"bird -p rejected the config: {check.Output}");
             var bird = ChildProcess.Start("bird", ["-f", "-c", config, "-s", Path.Combine(dir, "bird.ctl"), "-P", Path.Combine(dir, "bird.pid")]);
@@ -96,10 +104,10 @@ internal sealed partial class BirdReceiver : IDisposable
     /// Routes imported plus filtered on the feeder protocol, from <c>show protocols all</c>: per
     /// channel "Routes: N imported, M filtered, ...", which BIRD keeps as counters (no table walk).
     /// </summary>
-    public async Task<long> ReceivedRoutesAsync()
+    public async Task<long> ReceivedRoutesAsync(string protocol = Protocol)
     {
         _control ??= await BirdControl.ConnectAsync(Socket);
-        var output = await _control.CommandAsync($"show protocols all {Protocol}");
+        var output = await _control.CommandAsync($"show protocols all {protocol}");
         long total = 0;
         foreach (Match m in RoutesRegex().Matches(output))
         {
@@ -108,6 +116,24 @@ internal sealed partial class BirdReceiver : IDisposable
         }
         return total;
     }
+
+    /// <summary>
+    /// <c>show memory</c>: BIRD's own account of its allocations, and its "Total" line in bytes
+    /// (the effective figure; BIRD prints kB/MB with two or three significant decimals).
+    /// </summary>
+    public async Task<(long TotalBytes, string Text)> MemoryAsync()
+    {
+        _control ??= await BirdControl.ConnectAsync(Socket);
+        var output = await _control.CommandAsync("show memory");
+        var m = TotalRegex().Match(output);
+        if (!m.Success) return (-1, output);
+        double value = double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
+        long scale = m.Groups[2].Value switch { "kB" => 1024L, "MB" => 1024L * 1024, "GB" => 1024L * 1024 * 1024, _ => 1 };
+        return ((long)(value * scale), output);
+    }
+
+    [GeneratedRegex(@"Total:\s+([\d.]+)\s*(B|kB|MB|GB)")]
+    private static partial Regex TotalRegex();
 
     public async Task<string> RouteCountAsync() => (await BirdcAsync("show route count")).Output.Trim();
 
@@ -153,6 +179,9 @@ internal sealed partial class BirdReceiver : IDisposable
         TryDelete(_dir);
     }
 }
+
+/// <summary>A neighbor of <see cref="BirdReceiver"/>: its protocol name, address and AS.</summary>
+internal sealed record BirdNeighbor(string Protocol, IPAddress Address, uint Asn);
 
 /// <summary>
 /// BIRD's control socket spoken directly (what birdc does), so that polling costs no process start:

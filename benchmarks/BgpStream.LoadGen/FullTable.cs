@@ -297,7 +297,7 @@ internal static class AttributeNormalizer
         return false;
     }
 
-    private static int Write(Span<byte> d, PathAttributeFlags flags, PathAttributeType type, ReadOnlySpan<byte> value)
+    internal static int Write(Span<byte> d, PathAttributeFlags flags, PathAttributeType type, ReadOnlySpan<byte> value)
     {
         if (value.Length > 255)
         {

@@ -198,7 +198,7 @@ internal static class FullTableCommand
         return sb.ToString();
     }
 
-    private static string BirdVersion()
+    public static string BirdVersion()
     {
         try
         {

@@ -1,7 +1,7 @@
 using BgpStream.LoadGen;
 
 // The load generator of issue 3 ("Scale"): many sessions from loopback addresses, and one full
-// table into the collector and into BIRD. Results go to stdout as Markdown; progress to stderr.
+// table into the collector and into BIRD; and of issue 5: N full tables in an Adj-RIB-In and in BIRD. Results go to stdout as Markdown; progress to stderr.
 if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
 {
     Console.Out.Write(Usage.Text);
@@ -16,6 +16,7 @@ try
         "sessions" => await SessionsCommand.RunAsync(options, args),
         "peers" => await PeersCommand.RunAsync(options),
         "fulltable" => await FullTableCommand.RunAsync(options, args),
+        "ribmemory" => await RibMemoryCommand.RunAsync(options, args),
         _ => Usage.Fail($"unknown command '{args[0]}'"),
     };
 }
@@ -39,6 +40,9 @@ internal static class Usage
           fulltable  one full table from the corpus RIBs over one session, into the in-process collector
                      and (--bird) into BIRD 2, prefixes per second and the ratio
                      --prefixes N (1000000) --repeat R (3) --bird --timeout-seconds S (300)
+          ribmemory  N peers each sending a full table (own AS, next hops and a share of own paths) into
+                     an Adj-RIB-In behind the in-process collector and into BIRD 2: bytes per route each side
+                     --peers N (10) --prefixes P (1000000) --timeout-seconds S (1200)
           peers      (internal) the peer side of 'sessions' against --target ADDR:PORT
 
         """;

@@ -45,6 +45,9 @@ internal static class LoopbackAddresses
 
     /// <summary>The full-table feeder's address; outside the session range so it never collides with it.</summary>
     public static readonly IPAddress Feeder = IPAddress.Parse("127.32.0.2");
+
+    /// <summary>Full-table peer <paramref name="index"/> of <c>ribmemory</c>: 127.32.1.(index+1).</summary>
+    public static IPAddress RibPeer(int index) => new(new byte[] { 127, 32, 1, (byte)(index + 1) });
 }
 
 /// <summary>Process memory as the kernel and the GC see it.</summary>

@@ -1,0 +1,243 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Text;
+using BgpStream.Bgp;
+using BgpStream.Rib;
+using BgpStream.Session;
+
+namespace BgpStream.LoadGen;
+
+/// <summary>
+/// <c>ribmemory</c> (issue 5, "State it needs"): N peers, each a session of its own sending a full
+/// table that differs from the others' as real peers' tables do (<see cref="PeerVariation"/>), into an
+/// in-process collector whose output is applied to an <see cref="AdjRibIn"/>, and the same bytes into
+/// BIRD 2. Memory per route on each side, growth over a baseline taken before the sessions.
+/// </summary>
+internal static class RibMemoryCommand
+{
+    private const uint CollectorAs = 4200000001;
+    private const uint TableAs = 4200000002;
+
+    public static async Task<int> RunAsync(Args options, string[] commandLine)
+    {
+        int peers = options.Int("peers", 10);
+        int target = options.Int("prefixes", 1_000_000);
+        var timeout = TimeSpan.FromSeconds(options.Int("timeout-seconds", 1200));
+        if (peers is < 1 or > 250) throw new ArgumentException("--peers must be 1..250");
+        var started = DateTimeOffset.UtcNow;
+        var clock = Stopwatch.StartNew();
+        string loadBefore = Machine.LoadAverage();
+
+        Console.Error.WriteLine($"building a table of {target:N0} prefixes from the corpus RIBs:");
+        var table = FullTable.Build(CorpusLocator.Root(), target, TableAs, Console.Error);
+        var variations = Enumerable.Range(0, peers).Select(Variation).ToArray();
+        var feeds = new EncodedFeed[peers];
+        var sets = new int[peers];
+        for (int i = 0; i < peers; i++)
+        {
+            var own = variations[i].Apply(table);
+            feeds[i] = own.Encode(variations[i].NextHop4, variations[i].NextHop6);
+            sets[i] = own.AttributeSets.Count;
+            Console.Error.WriteLine($"peer {i + 1} (AS{variations[i].Asn}, {variations[i].Address()}): {feeds[i].Prefixes:N0} prefixes, {sets[i]:N0} attribute sets, "
+                + $"{feeds[i].Messages:N0} UPDATEs, {Machine.Mib(feeds[i].Bytes.Length)}");
+        }
+        var facts = new TableFacts(feeds[0].Prefixes, feeds[0].IPv4, feeds[0].IPv6, table.CorpusPrefixes, table.AttributeSets.Count,
+            sets, feeds.Sum(f => (long)f.Messages), feeds.Sum(f => (long)f.Bytes.Length));
+        table = null;
+        long expected = feeds.Sum(f => f.Prefixes);
+        Console.Error.WriteLine($"{peers} tables, {expected:N0} routes, built in {clock.Elapsed.TotalSeconds:F0} s");
+
+        var ours = await IntoAdjRibInAsync(feeds, variations, expected, timeout);
+        Console.Error.WriteLine($"bgpstream: {ours.Routes:N0} routes; heap +{Machine.Mib(ours.HeapBytes)}, RSS +{Machine.Mib(ours.RssBytes)} (load {Machine.LoadAverage()})");
+        var theirs = await IntoBirdAsync(feeds, variations, expected, timeout);
+        Console.Error.WriteLine($"BIRD: {theirs.Routes:N0} routes; RSS +{Machine.Mib(theirs.RssBytes)}, show memory {Machine.Mib(theirs.ShowMemoryBytes)} (load {Machine.LoadAverage()})");
+        GC.KeepAlive(feeds);
+
+        Console.Out.Write(Report(commandLine, started, loadBefore, clock.Elapsed, facts, peers, expected, ours, theirs));
+        return ours.Routes == expected && theirs.Routes == expected ? 0 : 1;
+    }
+
+    /// <summary>Peer <paramref name="i"/>: 127.32.1.(i+1), AS 4200000100+i, next hops .(10+i) in the ranges BIRD resolves over lo.</summary>
+    private static PeerVariation Variation(int i) => new(i, 4200000100u + (uint)i,
+        IpAddressValue.Parse($"198.51.100.{10 + i}"), IpAddressValue.Parse($"2001:db8:ffff::{10 + i:x}"));
+
+    private static IPAddress Address(this PeerVariation v) => LoopbackAddresses.RibPeer(v.Index);
+
+    private sealed record TableFacts(long Prefixes, int IPv4, int IPv6, int CorpusPrefixes, int TableSets, int[] PeerSets, long Messages, long Bytes);
+
+    private sealed record OursResult(long Routes, double Seconds, MemorySnapshot Baseline, MemorySnapshot Loaded, int AttributeBlocks, long AttributeBytes,
+        long Updates, long Overflowed)
+    {
+        public long HeapBytes => Loaded.GcHeapBytes - Baseline.GcHeapBytes;
+        public long RssBytes => Loaded.RssBytes - Baseline.RssBytes;
+    }
+
+    private sealed record TheirsResult(long Routes, double Seconds, long RssBefore, long RssLoaded, long ShowMemoryBefore, long ShowMemoryBytes, string ShowMemory, string RouteCount)
+    {
+        public long RssBytes => RssLoaded - RssBefore;
+    }
+
+    /// <summary>
+    /// Aggressive full GCs: compacting, the large object heap included (the RIB's hash tables live
+    /// there, and their grown-out predecessors would otherwise stay as free space in it), and free
+    /// memory given back to the OS at once, so RSS is comparable before and after (otherwise the
+    /// table build's garbage is decommitted lazily, in between).
+    /// </summary>
+    private static MemorySnapshot Measure()
+    {
+        for (int i = 0; i < 2; i++)
+        {
+            GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+            GC.WaitForPendingFinalizers();
+        }
+        Thread.Sleep(500);
+        return MemorySnapshot.Take(collect: false);
+    }
+
+    private static async Task<OursResult> IntoAdjRibInAsync(EncodedFeed[] feeds, PeerVariation[] variations, long expected, TimeSpan timeout)
+    {
+        var baseline = Measure();
+        var collector = new Collector(new CollectorOptions
+        {
+            Listen = [new IPEndPoint(IPAddress.Loopback, 0)],
+            LocalAs = CollectorAs,
+            RouterId = IPAddress.Parse("192.0.2.1"),
+            Peers = variations.Select(v => new PeerConfig { Range = new IPNetwork(v.Address(), 32), RemoteAs = [v.Asn] }).ToArray(),
+        });
+        var rib = new AdjRibIn();
+        collector.Start();
+        // One consumer applies the records, as the RIB requires; the route count is read from here.
+        var consumer = Task.Run(async () =>
+        {
+            await foreach (var record in collector.Output.Reader.ReadAllAsync())
+            {
+                rib.Apply(record);
+                record.Release();
+            }
+        });
+        var feeders = new List<Feeder>();
+        try
+        {
+            foreach (var v in variations)
+                feeders.Add(await Feeder.EstablishAsync(collector.LocalEndpoints[0], v.Address(), v.Asn, 90, TimeSpan.FromSeconds(30)));
+            var start = Stopwatch.GetTimestamp();
+            using var cts = new CancellationTokenSource(timeout);
+            var sends = Task.WhenAll(feeders.Select((f, i) => f.SendAsync(feeds[i].Bytes, cts.Token)));
+            while (rib.RouteCount < expected)
+            {
+                if (cts.IsCancellationRequested)
+                    throw new TimeoutException($"the Adj-RIB-In held {rib.RouteCount:N0} of {expected:N0} routes after {timeout.TotalSeconds:F0} s");
+                if (feeders.FirstOrDefault(f => f.Closed) is { } closed)
+                    throw new InvalidOperationException($"the collector closed a session ({closed.Notification ?? "no NOTIFICATION"})");
+                if (sends.IsFaulted) await sends;
+                await Task.Delay(50);
+            }
+            double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+            await sends;
+            var loaded = Measure();
+            return new OursResult(rib.RouteCount, seconds, baseline, loaded, rib.Attributes.Count, rib.Attributes.Bytes, rib.Updates, collector.Output.Overflowed);
+        }
+        finally
+        {
+            foreach (var f in feeders) await f.DisposeAsync();
+            await collector.StopAsync(timeout: TimeSpan.FromSeconds(2));
+            await consumer.WaitAsync(TimeSpan.FromSeconds(30));
+        }
+    }
+
+    private static async Task<TheirsResult> IntoBirdAsync(EncodedFeed[] feeds, PeerVariation[] variations, long expected, TimeSpan timeout)
+    {
+        var neighbors = variations.Select(v => new BirdNeighbor($"peer{v.Index + 1}", v.Address(), v.Asn)).ToArray();
+        using var bird = await BirdReceiver.StartAsync(CollectorAs, neighbors, "198.51.100.0/24", "2001:db8:ffff::/48");
+        // Up, configured, no session yet: what the routes add is measured from here.
+        await Task.Delay(1000);
+        long rssBefore = MemorySnapshot.Rss(bird.Pid);
+        var (memoryBefore, _) = await bird.MemoryAsync();
+        var feeders = new List<Feeder>();
+        try
+        {
+            foreach (var v in variations)
+                feeders.Add(await Feeder.EstablishAsync(new IPEndPoint(IPAddress.Loopback, bird.Port), v.Address(), v.Asn, 90, TimeSpan.FromSeconds(30)));
+            var start = Stopwatch.GetTimestamp();
+            using var cts = new CancellationTokenSource(timeout);
+            var sends = Task.WhenAll(feeders.Select((f, i) => f.SendAsync(feeds[i].Bytes, cts.Token)));
+            var received = new long[neighbors.Length];
+            // BIRD's import counters per protocol (no table walk), every 200 ms, until each has its whole table.
+            while (true)
+            {
+                for (int i = 0; i < neighbors.Length; i++)
+                    if (received[i] < feeds[i].Prefixes) received[i] = await bird.ReceivedRoutesAsync(neighbors[i].Protocol);
+                if (received.Select((r, i) => r >= feeds[i].Prefixes).All(x => x)) break;
+                if (cts.IsCancellationRequested)
+                    throw new TimeoutException($"BIRD held {received.Sum():N0} of {expected:N0} routes after {timeout.TotalSeconds:F0} s; its log: {bird.Log}");
+                if (feeders.FirstOrDefault(f => f.Closed) is { } closed)
+                    throw new InvalidOperationException($"BIRD closed a session ({closed.Notification ?? "no NOTIFICATION"}); its log: {bird.Log}");
+                if (sends.IsFaulted) await sends;
+                await Task.Delay(200);
+            }
+            double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+            await sends;
+            // Let BIRD finish what the import counters do not cover (table pruning, next-hop updates).
+            await Task.Delay(2000);
+            long rss = MemorySnapshot.Rss(bird.Pid);
+            var (memory, memoryText) = await bird.MemoryAsync();
+            string counts = Quiet(await bird.RouteCountAsync()).Replace('\n', ' ');
+            return new TheirsResult(received.Sum(), seconds, rssBefore, rss, memoryBefore, memory, Quiet(memoryText), counts);
+        }
+        finally
+        {
+            foreach (var f in feeders) await f.DisposeAsync();
+        }
+    }
+
+    /// <summary>birdc's greeting and bare reply codes left out.</summary>
+    private static string Quiet(string output) => string.Join('\n', output.Split('\n')
+        .Where(l => !l.StartsWith("BIRD ", StringComparison.Ordinal) || l.StartsWith("BIRD memory", StringComparison.Ordinal))
+        .Where(l => !l.Trim().All(char.IsAsciiDigit))).Trim();
+
+    private static string Report(string[] commandLine, DateTimeOffset started, string loadBefore, TimeSpan elapsed, TableFacts t, int peers, long expected,
+        OursResult ours, TheirsResult theirs)
+    {
+        var c = CultureInfo.InvariantCulture;
+        double routes = expected;
+        double heap = ours.HeapBytes / routes, rss = ours.RssBytes / routes;
+        double birdRss = theirs.RssBytes / routes, birdMemory = (theirs.ShowMemoryBytes - theirs.ShowMemoryBefore) / routes;
+        var sb = new StringBuilder();
+        sb.AppendLine(c, $"### RIB memory: {peers} full tables vs BIRD ({started:yyyy-MM-dd HH:mm} UTC)");
+        sb.AppendLine();
+        sb.AppendLine(c, $"- machine: {Machine.Describe()}; load average before {loadBefore}, after {Machine.LoadAverage()}");
+        sb.AppendLine(c, $"- command: `BgpStream.LoadGen {string.Join(' ', commandLine)}` (Release); whole run {elapsed.TotalMinutes:F1} min");
+        sb.AppendLine(c, $"- tables: {peers} peers, one session each (127.32.1.1–.{peers}, AS 4200000100–{4200000100 + peers - 1}), each {t.Prefixes:N0} prefixes "
+            + $"({t.IPv4:N0} IPv4, {t.IPv6:N0} IPv6 in MP_REACH_NLRI; {t.CorpusPrefixes:N0} from the corpus RIBs, the rest more-specifics inheriting their attributes, as `fulltable`)");
+        sb.AppendLine(c, $"- variation: every peer prepends its own AS and has its own next hops; {PeerVariation.AlternatePercent} % of prefixes (hash of prefix and peer) "
+            + $"reach it over one of {PeerVariation.Upstreams} upstreams of its own (that AS after its own, MED naming it). Attribute sets per peer: "
+            + $"{t.PeerSets.Min():N0}–{t.PeerSets.Max():N0} (the table itself: {t.TableSets:N0}); none shared between peers");
+        sb.AppendLine(c, $"- feed: {t.Messages:N0} UPDATEs ≤ 4096 bytes, {t.Bytes / 1048576.0:F1} MiB in all; the same bytes to both receivers; the {peers} sessions send at once");
+        sb.AppendLine("- bgpstream: in-process collector, its output applied to one `AdjRibIn` by one consumer; measured once `RouteCount` reached the total: "
+            + "live GC heap (`GC.GetTotalMemory` after two aggressive full GCs: compacting, large object heap included, free memory returned to the OS) and process RSS, each minus the same taken before the collector started "
+            + "(the encoded feeds are in both, so they cancel)");
+        sb.AppendLine("- BIRD: one `bird -f`, one passive multihop `protocol bgp` per peer, `import all; export none`; measured 2 s after every protocol's import counters "
+            + "reached its table: VmRSS minus VmRSS before the sessions (BIRD up and configured), and `show memory` Total minus the same");
+        sb.AppendLine();
+        sb.AppendLine("| receiver | routes | load time (s) | memory growth | bytes per route |");
+        sb.AppendLine("|---|---:|---:|---:|---:|");
+        sb.AppendLine(c, $"| bgpstream `AdjRibIn`, live GC heap | {ours.Routes:N0} | {ours.Seconds:F1} | {Machine.Mib(ours.HeapBytes)} | **{heap:F1}** |");
+        sb.AppendLine(c, $"| bgpstream process, RSS | {ours.Routes:N0} | | {Machine.Mib(ours.RssBytes)} | **{rss:F1}** |");
+        sb.AppendLine(c, $"| BIRD {FullTableCommand.BirdVersion()}, RSS | {theirs.Routes:N0} | {theirs.Seconds:F1} | {Machine.Mib(theirs.RssBytes)} | **{birdRss:F1}** |");
+        sb.AppendLine(c, $"| BIRD, `show memory` Total | {theirs.Routes:N0} | | {Machine.Mib(theirs.ShowMemoryBytes - theirs.ShowMemoryBefore)} | **{birdMemory:F1}** |");
+        sb.AppendLine();
+        sb.AppendLine(c, $"**BIRD RSS / bgpstream: {birdRss / heap:F1}× (live heap), {birdRss / rss:F1}× (RSS)**");
+        sb.AppendLine();
+        sb.AppendLine(c, $"- bgpstream attribute store: {ours.AttributeBlocks:N0} distinct attribute blocks, {Machine.Mib(ours.AttributeBytes)} of attribute bytes "
+            + $"({ours.AttributeBytes / routes:F1} B/route); {ours.Updates:N0} UPDATEs applied, {ours.Overflowed:N0} through the collector's overflow queue; "
+            + $"GC committed {Machine.Mib(ours.Baseline.GcCommittedBytes)} → {Machine.Mib(ours.Loaded.GcCommittedBytes)}; RSS {Machine.Mib(ours.Baseline.RssBytes)} → {Machine.Mib(ours.Loaded.RssBytes)}");
+        sb.AppendLine(c, $"- BIRD: RSS {Machine.Mib(theirs.RssBefore)} → {Machine.Mib(theirs.RssLoaded)}; `show route count`: {theirs.RouteCount}");
+        sb.AppendLine();
+        sb.AppendLine("```");
+        sb.AppendLine(theirs.ShowMemory.Trim());
+        sb.AppendLine("```");
+        sb.AppendLine();
+        return sb.ToString();
+    }
+}
