@@ -42,7 +42,11 @@ internal static class CollectCommand
                 Console.Error.WriteLine($"bgpstream collect: {e.Message}");
                 return 2;
             }
+            sinkOptions.Detection.LocalHoldTime = options.HoldTime;
+            sinkOptions.Detection.SendHoldTime = options.SendHoldTime;
             if (!sinkOptions.TryBuild(result, "collect", options.LocalAs, options.RouterId, log, out var sinks)) return 2;
+            // The stuck-session detector's early warning reads the sessions' send queues.
+            options = options with { SampleSendQueues = sinkOptions.Detectors.Count > 0 };
             return await RunAsync(options, sinks, sinkOptions.Pipeline(result, spool: true, log), sinkOptions.Stopping, log, cancel);
         });
         return command;

@@ -21,7 +21,14 @@ internal sealed class DetectionOptions
     public Option<bool> Off { get; } = new("--no-detect") { Description = "Run no detectors (no detection events)." };
     public Option<int> CullWindow { get; } = new("--cull-window") { Description = "Seconds within which sessions of one LAN going down count as one culling event (default 180, the largest common hold time).", DefaultValueFactory = _ => 180 };
 
-    public IEnumerable<Option> All => [Lans, Off, CullWindow];
+    public Option<int> ZombieThreshold { get; } = new("--zombie-threshold") { Description = "Seconds a route may outlive its withdrawal by most of its carriers before it is a zombie (default 5400: 90 minutes, Fontugne et al.).", DefaultValueFactory = _ => 5400 };
+    public Option<int?> SendQueueWarning { get; } = new("--send-queue-warning") { Description = "collect: seconds our send queue to a peer may stay non-empty without shrinking before a stuck_warning (default max(30, a quarter of the Send Hold Time))." };
+
+    public IEnumerable<Option> All => [Lans, Off, CullWindow, ZombieThreshold, SendQueueWarning];
+
+    /// <summary>collect: the Hold Time we offer and our Send Hold Time (RFC 9687), for the stuck-session rules; replay keeps the RFC defaults.</summary>
+    public TimeSpan LocalHoldTime { get; set; } = TimeSpan.FromSeconds(90);
+    public TimeSpan? SendHoldTime { get; set; }
 
     /// <summary>The detectors, or none with --no-detect; false (message on stderr) for a bad --lan.</summary>
     public bool TryBuild(ParseResult result, string command, out List<IDetector> detectors)
@@ -42,10 +49,23 @@ internal sealed class DetectionOptions
             Console.Error.WriteLine($"bgpstream {command}: --cull-window is at least 1 second");
             return false;
         }
+        if (result.GetValue(ZombieThreshold) < 1)
+        {
+            Console.Error.WriteLine($"bgpstream {command}: --zombie-threshold is at least 1 second");
+            return false;
+        }
+        if (result.GetValue(SendQueueWarning) is < 1)
+        {
+            Console.Error.WriteLine($"bgpstream {command}: --send-queue-warning is at least 1 second");
+            return false;
+        }
         if (result.GetValue(Off)) return true;
         var lanOf = new LanMap(lans).LanOf;
-        detectors.Add(new StuckSessionDetector(new StuckOptions { LanOf = lanOf }));
-        detectors.Add(new ZombieDetector());
+        var stuck = new StuckOptions { LanOf = lanOf, LocalHoldTime = LocalHoldTime, SendHoldTime = SendHoldTime };
+        if (result.GetValue(SendQueueWarning) is { } warnAfter)
+            stuck = stuck with { QueueStallFloor = TimeSpan.FromSeconds(warnAfter), QueueStallFraction = 0 };
+        detectors.Add(new StuckSessionDetector(stuck));
+        detectors.Add(new ZombieDetector(new ZombieOptions { Threshold = TimeSpan.FromSeconds(result.GetValue(ZombieThreshold)) }));
         detectors.Add(new CullingDetector(new CullingOptions { LanOf = lanOf, Window = TimeSpan.FromSeconds(result.GetValue(CullWindow)) }));
         return true;
     }

@@ -28,6 +28,13 @@ public sealed record CollectorOptions
     public TimeSpan ConnectRetryTime { get; init; } = TimeSpan.FromSeconds(30);
     /// <summary>How often timers and send progress are checked.</summary>
     public TimeSpan TickInterval { get; init; } = TimeSpan.FromMilliseconds(200);
+    /// <summary>
+    /// Write <see cref="CollectorRecord.ForSendQueue"/> samples of Established sessions to <see cref="Output"/>:
+    /// while bytes are queued, at most one per <see cref="SendQueueSampleInterval"/>, and one when the queue
+    /// is empty again. Off by default: consumers that do not know the kind would take it for a state change.
+    /// </summary>
+    public bool SampleSendQueues { get; init; }
+    public TimeSpan SendQueueSampleInterval { get; init; } = TimeSpan.FromSeconds(1);
 }
 
 /// <summary>
@@ -61,6 +68,7 @@ public sealed class Collector : IAsyncDisposable
 
     public TimeProvider Clock { get; }
     public CollectorOutput Output { get; }
+    internal CollectorOptions Options => _options;
     /// <summary>The endpoints actually bound (port 0 in the options gets a real port here).</summary>
     public IReadOnlyList<IPEndPoint> LocalEndpoints => _listeners.Select(l => (IPEndPoint)l.LocalEndPoint!).ToArray();
     public IReadOnlyCollection<SessionInfo> Sessions => _connections.Values.Select(c => c.Info).ToArray();

@@ -168,6 +168,42 @@ public sealed class RecordPipelineTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task Send_queue_samples_reach_the_detectors_that_read_them_and_no_sink()
+    {
+        var sink = new RecordingSink();
+        var observer = new QueueObserver();
+        var other = new EveryNth(1);
+        var pipeline = new RecordPipeline([sink], new PipelineOptions { SpoolDirectory = _dir, Detectors = [observer, other] });
+        var expected = Records(10).ToList();
+        for (int i = 0; i < expected.Count; i++)
+        {
+            var record = expected[i].ToRecord();
+            pipeline.Add(record);
+            record.Release();
+            pipeline.Add(CollectorRecord.ForSendQueue(1_000_000L * i, _sessions[0], 19 * i));
+        }
+        pipeline.Seal();
+        await pipeline.CompleteAsync().WaitAsync(Deadline);
+
+        Assert.Equal(expected, sink.Received);
+        Assert.Equal(Enumerable.Range(0, 10).Select(i => (1_000_000L * i, 19 * i)), observer.Samples);
+        Assert.Equal(10, observer.Observed);
+        // EveryNth(1) would have reported a sample it saw: it saw none.
+        Assert.Equal(10, sink.Events.Count);
+        Assert.Equal(expected.Count + sink.Events.Count, pipeline.Stats().RecordsIn);
+    }
+
+    private sealed class QueueObserver : IDetector, ISendQueueObserver
+    {
+        public List<(long, int)> Samples { get; } = [];
+        public int Observed;
+        public void ObserveSendQueue(SessionInfo session, long nowMicros, int bytesQueued) => Samples.Add((nowMicros, bytesQueued));
+        public void Observe(in CollectorRecord record) => Observed++;
+        public void Advance(long nowMicros) { }
+        public IReadOnlyList<DetectionEvent> TakeEvents() => [];
+    }
+
     /// <summary>An event after every Nth record, naming the record's time.</summary>
     private sealed class EveryNth(int n) : IDetector
     {

@@ -14,7 +14,7 @@ namespace BgpStream.Detection.Stuck;
 /// sending KEEPALIVEs but no UPDATEs while its LAN neighbours do (<c>stuck_session</c>, warning). State is
 /// per session and goes with the session; events are rate-limited per peer and class.
 /// </summary>
-public sealed class StuckSessionDetector : IDetector
+public sealed class StuckSessionDetector : IDetector, ISendQueueObserver
 {
     public const string SendHoldTimerClass = "send_hold_timer";
     public const string HoldTimerClass = "hold_timer";

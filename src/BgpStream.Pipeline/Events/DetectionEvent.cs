@@ -77,3 +77,10 @@ public interface IDetector
     /// <summary>Events found since the last call, oldest first.</summary>
     IReadOnlyList<DetectionEvent> TakeEvents();
 }
+
+/// <summary>A detector that also reads the collector's send-queue samples (<see cref="BgpStream.Session.CollectorRecord.IsSendQueueSample"/>); live only.</summary>
+public interface ISendQueueObserver
+{
+    /// <summary>SIOCOUTQ: <paramref name="bytesQueued"/> bytes written to the peer and not yet acknowledged, at <paramref name="nowMicros"/>.</summary>
+    void ObserveSendQueue(BgpStream.Session.SessionInfo session, long nowMicros, int bytesQueued);
+}

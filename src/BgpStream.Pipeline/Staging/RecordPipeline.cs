@@ -72,6 +72,15 @@ public sealed class RecordPipeline
     public void Add(in CollectorRecord record)
     {
         ObjectDisposedException.ThrowIf(_completed, this);
+        if (record.IsSendQueueSample)
+        {
+            // Detector input only: sinks record what peers said and how sessions changed, not our socket's state.
+            foreach (var detector in _detectors)
+                if (detector is ISendQueueObserver observer) Run(detector, record, static (IDetector d, in CollectorRecord r) =>
+                    ((ISendQueueObserver)d).ObserveSendQueue(r.Session, r.TimestampMicros, r.Length));
+            TakeEvents();
+            return;
+        }
         if (_current is not null && (_current.Count >= _options.MaxBatchRecords || !_current.HasRoomFor(record.Length, _options.MaxBatchBytes)))
             Seal();
         _current ??= new RecordBatch(_nextSequence++);

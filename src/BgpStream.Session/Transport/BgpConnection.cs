@@ -28,6 +28,8 @@ internal sealed class BgpConnection : IFsmActions
     private int _lastSendQueue;
     private int _pendingWrites;
     private int _wroteSinceTick;
+    private int _lastSampleWritten;
+    private DateTimeOffset _lastSampleAt;
     private bool _dropRequested;
     private bool _fastDrop;
 
@@ -148,6 +150,7 @@ internal sealed class BgpConnection : IFsmActions
                     bool progress = (queued == 0 && Volatile.Read(ref _pendingWrites) == 0) || queued < _lastSendQueue;
                     _lastSendQueue = queued;
                     if (progress) _fsm.SendProgress();
+                    if (_owner.Options.SampleSendQueues) WriteSendQueueSample(queued);
                 }
             }
             else if (Volatile.Read(ref _pendingWrites) == 0)
@@ -156,6 +159,20 @@ internal sealed class BgpConnection : IFsmActions
             }
             if (_fsm.NextDeadline is { } due && due <= _owner.Clock.GetUtcNow()) _fsm.Poll();
         }
+    }
+
+    /// <summary>
+    /// The stuck-session detector's input (RFC 9687 early warning): while bytes are queued, a sample at most
+    /// every SendQueueSampleInterval; the first empty queue after that, so that the warning can clear.
+    /// </summary>
+    private void WriteSendQueueSample(int queued)
+    {
+        if (_fsm.State != SessionState.Established) return;
+        var now = _owner.Clock.GetUtcNow();
+        if (queued == 0 ? _lastSampleWritten == 0 : now - _lastSampleAt < _owner.Options.SendQueueSampleInterval) return;
+        _lastSampleWritten = queued;
+        _lastSampleAt = now;
+        _owner.Output.Write(CollectorRecord.ForSendQueue(CollectorRecord.ToMicros(now), Info, queued));
     }
 
     /// <summary>Operator stop: Cease / Administrative Shutdown with the text (RFC 9003).</summary>

@@ -41,9 +41,10 @@ public readonly struct CollectorRecord
     private readonly bool _pooled;
 
     private CollectorRecord(long timestampMicros, SessionInfo session, byte[]? buffer, int offset, int length, bool pooled,
-        BgpDecodeContext context, StateTransition transition, bool ribEntry = false)
+        BgpDecodeContext context, StateTransition transition, bool ribEntry = false, bool sendQueueSample = false)
     {
         IsRibEntry = ribEntry;
+        IsSendQueueSample = sendQueueSample;
         TimestampMicros = timestampMicros;
         Session = session;
         Buffer = buffer;
@@ -72,6 +73,12 @@ public readonly struct CollectorRecord
     /// sinks of received messages skip it.
     /// </summary>
     public bool IsRibEntry { get; }
+    /// <summary>
+    /// Not a message nor a state change: a sample of our send queue to the peer (SIOCOUTQ bytes, in
+    /// <see cref="Length"/>), for the stuck-session detector's early warning. The collector writes them
+    /// only with <see cref="CollectorOptions.SampleSendQueues"/>; the pipeline hands them to detectors, never to sinks.
+    /// </summary>
+    public bool IsSendQueueSample { get; }
     public ReadOnlySpan<byte> Message => Buffer.AsSpan(Offset, Length);
     public BgpMessageType MessageType => (BgpMessageType)Buffer![Offset + 18];
 
@@ -94,6 +101,10 @@ public readonly struct CollectorRecord
     /// <summary>A state change with the decode context the session had when it happened.</summary>
     public static CollectorRecord ForTransition(SessionInfo session, in StateTransition transition, BgpDecodeContext context) =>
         new(ToMicros(transition.Time), session, null, 0, 0, pooled: false, context, transition);
+
+    /// <summary>A send-queue sample: <paramref name="bytesQueued"/> bytes written to the peer and not yet acknowledged.</summary>
+    public static CollectorRecord ForSendQueue(long timestampMicros, SessionInfo session, int bytesQueued) =>
+        new(timestampMicros, session, null, 0, bytesQueued, pooled: false, session.DecodeContext, default, sendQueueSample: true);
 
     /// <summary>Gives a pooled message buffer back; the record must not be used afterwards.</summary>
     public void Release()
