@@ -36,12 +36,17 @@ public sealed class DaemonProcess : IDisposable
         get { lock (_tail) return string.Join('\n', _tail); }
     }
 
+    /// <param name="networkNamespace">
+    /// Run inside this namespace: <c>setsid ip netns exec NS daemon …</c>. <c>ip netns exec</c> execs
+    /// in place, so the daemon keeps setsid's pid and is still its process group's leader.
+    /// </param>
     public static DaemonProcess Start(string name, string fileName, IReadOnlyList<string> arguments, string logPath,
-        IReadOnlyDictionary<string, string>? environment = null, string? workingDirectory = null)
+        IReadOnlyDictionary<string, string>? environment = null, string? workingDirectory = null, string? networkNamespace = null)
     {
         if (ProcessRunner.Which(fileName) is not { } path)
             throw new ProcessFailedException($"{name}: `{fileName}` is not installed; run scripts/setup.sh");
-        var psi = ProcessRunner.CreateStartInfo("/usr/bin/setsid", [path, .. arguments], environment, workingDirectory);
+        IReadOnlyList<string> command = networkNamespace is null ? [path, .. arguments] : ["/usr/sbin/ip", "netns", "exec", networkNamespace, path, .. arguments];
+        var psi = ProcessRunner.CreateStartInfo("/usr/bin/setsid", command, environment, workingDirectory);
         var process = new Process { StartInfo = psi };
         var log = new StreamWriter(logPath, append: true, new UTF8Encoding(false)) { AutoFlush = true };
         var daemon = new DaemonProcess(name, process, log);

@@ -4,8 +4,8 @@ using System.Runtime.InteropServices;
 namespace BgpStream.Interop.Tests.Helpers;
 
 /// <summary>
-/// The safety net behind every fixture's DisposeAsync. Each process group, loopback address and
-/// temp directory a fixture creates is recorded under <c>/tmp/bgpstream-interop/&lt;test host pid&gt;/</c>:
+/// The safety net behind every fixture's DisposeAsync. Each process group, loopback address, network
+/// namespace and temp directory a fixture creates is recorded under <c>/tmp/bgpstream-interop/&lt;test host pid&gt;/</c>:
 /// <list type="bullet">
 /// <item>on a normal exit of the test host, <see cref="AppDomain.ProcessExit"/> removes all of them;</item>
 /// <item>if the host is killed, a detached watchdog shell notices within a second and does the same;</item>
@@ -38,11 +38,15 @@ public static class Reaper
         }
     }
 
-    // Kills recorded process groups, deletes recorded addresses and directories, then the registry.
+    // Kills recorded process groups, then whatever still runs in a recorded namespace (a namespace
+    // outlives `ip netns del` while a process is inside it), deletes the namespaces, addresses and
+    // directories, then the registry.
     private const string CleanupScript = """
         #!/bin/sh
         reg="$1"
         for f in "$reg"/pg.*; do [ -e "$f" ] && kill -KILL -- "-${f##*/pg.}" 2>/dev/null; done
+        for f in "$reg"/ns.*; do [ -e "$f" ] && ip netns pids "$(cat "$f")" 2>/dev/null | xargs -r kill -KILL 2>/dev/null; done
+        for f in "$reg"/ns.*; do [ -e "$f" ] && ip netns del "$(cat "$f")" 2>/dev/null; done
         for f in "$reg"/addr.*; do [ -e "$f" ] && ip addr del $(cat "$f") dev lo 2>/dev/null; done
         for f in "$reg"/dir.*; do [ -e "$f" ] && rm -rf -- "$(cat "$f")"; done
         rm -rf -- "$reg"
@@ -52,6 +56,8 @@ public static class Reaper
     public static void UntrackProcessGroup(int pgid) => Remove($"pg.{pgid}");
     public static void TrackAddress(string cidr) => Touch($"addr.{Key(cidr)}", cidr);
     public static void UntrackAddress(string cidr) => Remove($"addr.{Key(cidr)}");
+    public static void TrackNamespace(string name) => Touch($"ns.{Key(name)}", name);
+    public static void UntrackNamespace(string name) => Remove($"ns.{Key(name)}");
     public static void TrackDirectory(string path) => Touch($"dir.{Key(path)}", path);
     public static void UntrackDirectory(string path) => Remove($"dir.{Key(path)}");
 

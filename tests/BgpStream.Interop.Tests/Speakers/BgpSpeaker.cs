@@ -41,9 +41,13 @@ public abstract class BgpSpeaker : IAsyncDisposable
         var missing = RequiredExecutables.Where(e => ProcessRunner.Which(e) is null).ToArray();
         if (missing.Length > 0)
             throw new InvalidOperationException($"{Name}: {string.Join(", ", missing)} not installed; run scripts/setup.sh (as root) first.");
-        _addresses.Add(await LoopbackAddress.EnsureAsync(Options.LocalAddress).ConfigureAwait(false));
-        // The other family's next hop exists on lo as well, in case a daemon checks it is local.
-        if (!Options.IsIPv6Transport) _addresses.Add(await LoopbackAddress.EnsureAsync(Options.NextHop6).ConfigureAwait(false));
+        // In a namespace the addresses are the member's own, on its veth (Ixp/IxpFabric).
+        if (Options.Namespace is null)
+        {
+            _addresses.Add(await LoopbackAddress.EnsureAsync(Options.LocalAddress).ConfigureAwait(false));
+            // The other family's next hop exists on lo as well, in case a daemon checks it is local.
+            if (!Options.IsIPv6Transport) _addresses.Add(await LoopbackAddress.EnsureAsync(Options.NextHop6).ConfigureAwait(false));
+        }
         await StartCoreAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -75,6 +79,10 @@ public abstract class BgpSpeaker : IAsyncDisposable
 
     /// <summary>Administrative shutdown of the session with an RFC 8203/9003 Shutdown Communication.</summary>
     public abstract Task ShutdownAsync(string text, CancellationToken cancellationToken = default);
+
+    /// <summary>Undoes <see cref="ShutdownAsync"/>: the session may come up again.</summary>
+    public virtual Task EnableAsync(CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException($"{Name}: no re-enable after a shutdown in this fixture.");
 
     /// <summary>SIGSTOP every process of the daemon: it stops sending KEEPALIVEs and the collector's Hold Timer expires.</summary>
     public void Freeze()
@@ -108,7 +116,8 @@ public abstract class BgpSpeaker : IAsyncDisposable
     protected DaemonProcess StartDaemon(string name, string fileName, IReadOnlyList<string> arguments,
         IReadOnlyDictionary<string, string>? environment = null)
     {
-        var d = DaemonProcess.Start($"{Name}/{name}", fileName, arguments, Directory.File($"{name}.log"), environment, Directory.Path);
+        var d = DaemonProcess.Start($"{Name}/{name}", fileName, arguments, Directory.File($"{name}.log"), environment, Directory.Path,
+            Options.Namespace);
         _daemons.Add(d);
         return d;
     }
@@ -118,10 +127,19 @@ public abstract class BgpSpeaker : IAsyncDisposable
         foreach (var d in _daemons) d.ThrowIfExited();
     }
 
-    /// <summary>Runs a CLI command of this daemon; failures carry the daemon's output too.</summary>
+    /// <summary>
+    /// Runs a CLI command of this daemon; failures carry the daemon's output too. In a namespace it
+    /// runs there as well: gRPC over TCP localhost is per namespace (Unix sockets are not, but every
+    /// command is wrapped alike).
+    /// </summary>
     protected async Task<ProcessResult> CliAsync(string fileName, IReadOnlyList<string> arguments, TimeSpan? timeout = null,
         bool check = true, IReadOnlyDictionary<string, string>? environment = null, CancellationToken cancellationToken = default)
     {
+        if (Options.Namespace is { } ns)
+        {
+            arguments = ["netns", "exec", ns, ProcessRunner.Which(fileName) ?? fileName, .. arguments];
+            fileName = "ip";
+        }
         try
         {
             return await ProcessRunner.RunAsync(fileName, arguments, timeout ?? ProcessRunner.DefaultTimeout, check, environment,

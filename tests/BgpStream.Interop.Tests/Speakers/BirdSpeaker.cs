@@ -79,6 +79,9 @@ public sealed partial class BirdSpeaker(SpeakerOptions options) : BgpSpeaker("bi
     public override Task ShutdownAsync(string text, CancellationToken cancellationToken = default) =>
         BirdcAsync(cancellationToken, "disable", Protocol, Quote(text));
 
+    public override Task EnableAsync(CancellationToken cancellationToken = default) =>
+        BirdcAsync(cancellationToken, "enable", Protocol);
+
     private static string Quote(string text) => "\"" + text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
 
     private string BuildConfig()
@@ -104,7 +107,9 @@ public sealed partial class BirdSpeaker(SpeakerOptions options) : BgpSpeaker("bi
         // multihop: BIRD does not treat a neighbor reached over lo as directly connected.
         sb.AppendLine("  multihop;");
         sb.AppendLine(Invariant($"  hold time {o.HoldTime};"));
-        sb.AppendLine("  connect delay time 1; connect retry time 2; error wait time 1, 4;");
+        sb.AppendLine(o.ConnectRetry is { } retry
+            ? Invariant($"  connect delay time 1; connect retry time {retry}; error wait time 1, {retry};")
+            : "  connect delay time 1; connect retry time 2; error wait time 1, 4;");
         if (o.ExtendedMessage) sb.AppendLine("  enable extended messages on;");
         if (o.Md5Password is { } pw) sb.AppendLine($"  password {Quote(pw)};");
         string addPaths = o.AddPathSend ? " add paths tx;" : "";

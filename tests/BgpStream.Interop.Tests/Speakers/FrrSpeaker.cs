@@ -189,6 +189,16 @@ public sealed class FrrSpeaker(SpeakerOptions options) : BgpSpeaker("frr", optio
     public override Task ShutdownAsync(string text, CancellationToken cancellationToken = default) =>
         ConfigureAsync(cancellationToken, $"neighbor {Collector} shutdown message {text}");
 
+    public override Task EnableAsync(CancellationToken cancellationToken = default) =>
+        ConfigureAsync(cancellationToken, $"no neighbor {Collector} shutdown");
+
+    /// <summary>
+    /// <c>bgp graceful-shutdown</c> (RFC 8326): FRR re-announces every route with GRACEFUL_SHUTDOWN
+    /// 65535:0 (and LOCAL_PREF 0 to iBGP) before the operator takes the session down; <c>no</c> undoes it.
+    /// </summary>
+    public Task SetGracefulShutdownAsync(bool on, CancellationToken cancellationToken = default) =>
+        ConfigureAsync(cancellationToken, on ? "bgp graceful-shutdown" : "no bgp graceful-shutdown");
+
     private string BuildConfig()
     {
         var o = Options;
@@ -217,7 +227,7 @@ public sealed class FrrSpeaker(SpeakerOptions options) : BgpSpeaker("frr", optio
         // Loopback neighbours are not "connected" as FRR sees it without zebra.
         sb.AppendLine(Invariant($" neighbor {n} disable-connected-check"));
         sb.AppendLine(Invariant($" neighbor {n} timers {Math.Max(1, o.HoldTime / 3)} {o.HoldTime}"));
-        sb.AppendLine(Invariant($" neighbor {n} timers connect 1"));
+        sb.AppendLine(Invariant($" neighbor {n} timers connect {o.ConnectRetry ?? 1}"));
         if (o.Md5Password is { } pw) sb.AppendLine(Invariant($" neighbor {n} password {pw}"));
         foreach (var (afi, v6) in new[] { ("ipv4", false), ("ipv6", true) })
         {

@@ -184,6 +184,9 @@ public sealed class GobgpSpeaker(SpeakerOptions options) : BgpSpeaker("gobgp", o
     public override Task ShutdownAsync(string text, CancellationToken cancellationToken = default) =>
         GobgpAsync(cancellationToken, "neighbor", Collector, "shutdown", "--reason", text);
 
+    public override Task EnableAsync(CancellationToken cancellationToken = default) =>
+        GobgpAsync(cancellationToken, "neighbor", Collector, "enable");
+
     private string BuildConfig()
     {
         var o = Options;
@@ -201,7 +204,9 @@ public sealed class GobgpSpeaker(SpeakerOptions options) : BgpSpeaker("gobgp", o
         sb.AppendLine(Invariant($"    local-address = \"{o.LocalAddress}\""));
         sb.AppendLine(Invariant($"    remote-port = {o.CollectorPort}"));
         sb.AppendLine("  [neighbors.timers.config]");
-        sb.AppendLine("    connect-retry = 1");
+        sb.AppendLine(Invariant($"    connect-retry = {o.ConnectRetry ?? 1}"));
+        // After a session error GoBGP waits this long in Idle before it connects again.
+        if (o.ConnectRetry is { } retry) sb.AppendLine(Invariant($"    idle-hold-time-after-reset = {retry}"));
         sb.AppendLine(Invariant($"    hold-time = {o.HoldTime}"));
         sb.AppendLine(Invariant($"    keepalive-interval = {Math.Max(1, o.HoldTime / 3)}"));
         foreach (var afi in new[] { "ipv4-unicast", "ipv6-unicast" })

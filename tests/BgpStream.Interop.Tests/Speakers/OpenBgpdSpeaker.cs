@@ -119,6 +119,10 @@ public sealed class OpenBgpdSpeaker(SpeakerOptions options) : BgpSpeaker("openbg
     public override Task ShutdownAsync(string text, CancellationToken cancellationToken = default) =>
         BgpctlAsync(cancellationToken, "neighbor", Collector, "down", text);
 
+    /// <summary><c>bgpctl neighbor X up</c>: clears the down flag and starts the session at once.</summary>
+    public override Task EnableAsync(CancellationToken cancellationToken = default) =>
+        BgpctlAsync(cancellationToken, "neighbor", Collector, "up");
+
     private string BuildConfig(bool withNetworks)
     {
         var o = Options;
@@ -127,7 +131,11 @@ public sealed class OpenBgpdSpeaker(SpeakerOptions options) : BgpSpeaker("openbg
         sb.AppendLine(Invariant($"router-id {o.EffectiveRouterId}"));
         sb.AppendLine($"socket \"{Socket}\"");
         // Without "listen on", bgpd binds *:179, which a collector on 127.x:179 would then collide with.
-        sb.AppendLine(Invariant($"listen on {o.LocalAddress} port {FreePort(o.LocalAddress)}"));
+        // In its own namespace nothing else listens, and the host cannot bind the member's address.
+        sb.AppendLine(o.Namespace is null
+            ? Invariant($"listen on {o.LocalAddress} port {FreePort(o.LocalAddress)}")
+            : Invariant($"listen on {o.LocalAddress}"));
+        if (o.ConnectRetry is { } retry) sb.AppendLine(Invariant($"connect-retry {retry}"));
         sb.AppendLine("fib-update no");
         sb.AppendLine(Invariant($"holdtime {o.HoldTime}"));
         if (withNetworks)

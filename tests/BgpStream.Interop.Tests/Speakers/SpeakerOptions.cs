@@ -25,6 +25,16 @@ public sealed record SpeakerOptions
     public RouteSet Routes { get; init; } = RouteSet.Empty;
     public IPAddress? Ipv4NextHop { get; init; }
     public IPAddress? Ipv6NextHop { get; init; }
+    /// <summary>
+    /// Network namespace (Ixp/IxpFabric) the daemon and its CLI run in; <see cref="LocalAddress"/> is
+    /// then already on the member's veth and nothing is added to the host's lo.
+    /// </summary>
+    public string? Namespace { get; init; }
+    /// <summary>
+    /// Seconds between connection attempts, and the wait after a session error, so that a session
+    /// comes back within about this long after a drop. Null keeps each fixture's own defaults.
+    /// </summary>
+    public int? ConnectRetry { get; init; }
 
     public bool IsIPv6Transport => LocalAddress.AddressFamily == AddressFamily.InterNetworkV6;
 

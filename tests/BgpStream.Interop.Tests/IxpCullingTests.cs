@@ -1,0 +1,157 @@
+using BgpStream.Interop.Tests.Ixp;
+using BgpStream.Interop.Tests.Speakers;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace BgpStream.Interop.Tests;
+
+/// <summary>
+/// The collector's culling detector (RFC 8327 / BCP 214, DOMAIN.md signatures S1–S3) against real
+/// speakers on a peering LAN in network namespaces (<see cref="IxpCullingFixture"/>). Each test finds
+/// all four sessions Established and leaves them so.
+/// </summary>
+[Collection(InteropCollection.Name)]
+public sealed class IxpCullingTests(IxpCullingFixture ixp, ITestOutputHelper output) : IClassFixture<IxpCullingFixture>
+{
+    private static readonly TimeSpan CullEndTimeout = TimeSpan.FromSeconds(90);
+
+    /// <summary>
+    /// S1: the fabric drops TCP/179 between LAN addresses. Every session's Hold Timer expires at the
+    /// collector within HoldTime of its last KEEPALIVE (RFC 4271 §6.5, no NOTIFICATION gets through),
+    /// so one involuntary cull names all four peers once the window has closed; when the filter goes,
+    /// the sessions return and the cull ends.
+    /// </summary>
+    [Fact(Timeout = 300_000)]
+    public async Task Involuntary_culling_by_the_fabric_filter_is_one_cull_of_all_four_sessions()
+    {
+        await ixp.RestoreAsync();
+        try
+        {
+            int mark = ixp.Collector.LineCount;
+            await ixp.Fabric.BlockBgpAsync();
+            var blockedAt = DateTimeOffset.UtcNow;
+            // Bound: the last session drops at most HoldTime after the block, the window closes
+            // CullWindow after the first down, the collector ticks once a second.
+            var bound = TimeSpan.FromSeconds(IxpCullingFixture.HoldTime + IxpCullingFixture.CullWindow + 2);
+            var start = await ixp.Collector.WaitForAsync(l => l.Type == "cull_start", mark, bound + TimeSpan.FromSeconds(20),
+                "cull_start after the fabric filter", ixp.DescribeAsync);
+            var latency = start.ReceivedAt - blockedAt;
+            output.WriteLine($"cull_start {latency.TotalSeconds:F1} s after the block: {start}");
+            Assert.True(latency <= bound, $"cull_start came {latency.TotalSeconds:F1} s after the block, over {bound.TotalSeconds} s:\n{start}\n{await ixp.DescribeAsync()}");
+            AssertCull(start, "involuntary", ixp.Speakers);
+            Assert.Equal("4", Evidence(start, "involuntary"));
+
+            await ixp.Fabric.UnblockBgpAsync();
+            var unblockedAt = DateTimeOffset.UtcNow;
+            var end = await ixp.Collector.WaitForAsync(l => l.Type == "cull_end", start.Index, CullEndTimeout,
+                "cull_end after the filter was removed", ixp.DescribeAsync);
+            output.WriteLine($"cull_end {(end.ReceivedAt - unblockedAt).TotalSeconds:F1} s after the unblock: {end}");
+            AssertCull(end, "involuntary", ixp.Speakers);
+            Assert.Equal("returned", Evidence(end, "ended"));
+            Assert.Single(ixp.Collector.Lines(mark, l => l.Type == "cull_start"));
+        }
+        finally
+        {
+            await ixp.RestoreAsync();
+        }
+    }
+
+    /// <summary>
+    /// S2: BIRD and FRR are shut down by their operators with a Shutdown Communication (Cease 6/2,
+    /// RFC 9003): one voluntary cull naming both, with both texts in its evidence; re-enabled, it ends.
+    /// </summary>
+    [Fact(Timeout = 300_000)]
+    public async Task Voluntary_shutdowns_of_BIRD_and_FRR_are_one_voluntary_cull_with_their_texts()
+    {
+        await ixp.RestoreAsync();
+        try
+        {
+            int mark = ixp.Collector.LineCount;
+            const string birdText = "IXP maintenance TICKET-5 (BIRD)";
+            const string frrText = "IXP maintenance TICKET-5 (FRR)";
+            await ixp.Bird.ShutdownAsync(birdText);
+            await ixp.Frr.ShutdownAsync(frrText);
+            var start = await ixp.Collector.WaitForAsync(l => l.Type == "cull_start", mark, TimeSpan.FromSeconds(30),
+                "voluntary cull_start", ixp.DescribeAsync);
+            output.WriteLine(start.ToString());
+            AssertCull(start, "voluntary", [ixp.Bird, ixp.Frr]);
+            foreach (var (speaker, text) in new[] { ((BgpSpeaker)ixp.Bird, birdText), (ixp.Frr, frrText) })
+            {
+                string peer = PeerEvidence(start, speaker);
+                Assert.Contains("Cease 6/2", peer);
+                Assert.Contains($"\"{text}\"", peer);
+            }
+
+            await ixp.Bird.EnableAsync();
+            await ixp.Frr.EnableAsync();
+            var end = await ixp.Collector.WaitForAsync(l => l.Type == "cull_end", start.Index, CullEndTimeout,
+                "cull_end after re-enabling BIRD and FRR", ixp.DescribeAsync);
+            output.WriteLine(end.ToString());
+            AssertCull(end, "voluntary", [ixp.Bird, ixp.Frr]);
+            Assert.Single(ixp.Collector.Lines(mark, l => l.Type == "cull_start"));
+        }
+        finally
+        {
+            await ixp.RestoreAsync();
+        }
+    }
+
+    /// <summary>
+    /// S3: <c>bgp graceful-shutdown</c> makes FRR re-announce its table with GRACEFUL_SHUTDOWN
+    /// 65535:0 (RFC 8326 §5); the shutdown that follows is a pre-drain cull.
+    /// </summary>
+    [Fact(Timeout = 300_000)]
+    public async Task FRR_draining_with_graceful_shutdown_before_its_shutdown_is_a_pre_drain_cull()
+    {
+        await ixp.RestoreAsync();
+        try
+        {
+            int mark = ixp.Collector.LineCount;
+            string frr = ixp.Frr.Options.LocalAddress.ToString();
+            int routes = ixp.Frr.ExpectedExportedRoutes().Count;
+            await ixp.Frr.SetGracefulShutdownAsync(true);
+            await Helpers.ProcessRunner.WaitUntilAsync(() => Task.FromResult(
+                    ixp.Collector.Lines(mark, l => l.Type == "A" && l.Json.GetProperty("peer_ip").GetString() == frr
+                            && l.Json.GetProperty("communities").EnumerateArray().Any(c => c.GetString() == "65535:0"))
+                        .Select(l => l.Json.GetProperty("prefix").GetString()).Distinct().Count() == routes),
+                TimeSpan.FromSeconds(30), ixp.DescribeAsync, TimeSpan.FromMilliseconds(100));
+
+            await ixp.Frr.ShutdownAsync("draining for maintenance TICKET-6");
+            var start = await ixp.Collector.WaitForAsync(l => l.Type == "cull_start", mark, TimeSpan.FromSeconds(30),
+                "pre-drain cull_start", ixp.DescribeAsync);
+            output.WriteLine(start.ToString());
+            AssertCull(start, "pre-drain", [ixp.Frr]);
+            Assert.Contains($"graceful_shutdown {routes}/{routes} prefixes", PeerEvidence(start, ixp.Frr));
+
+            await ixp.Frr.SetGracefulShutdownAsync(false);
+            await ixp.Frr.EnableAsync();
+            var end = await ixp.Collector.WaitForAsync(l => l.Type == "cull_end", start.Index, CullEndTimeout,
+                "cull_end after re-enabling FRR", ixp.DescribeAsync);
+            AssertCull(end, "pre-drain", [ixp.Frr]);
+        }
+        finally
+        {
+            await ixp.RestoreAsync();
+        }
+    }
+
+    private static void AssertCull(CollectorLine line, string cls, IReadOnlyList<BgpSpeaker> speakers)
+    {
+        var json = line.Json;
+        Assert.Equal(cls, json.GetProperty("class").GetString());
+        // No --lan: the connected subnet of the collector's veth.
+        Assert.Equal(IxpFabric.Lan4.ToString(), json.GetProperty("lan").GetString());
+        var expected = speakers.Select(s => (s.Options.LocalAddress.ToString(), s.Options.LocalAs)).OrderBy(p => p.Item1).ToArray();
+        var actual = json.GetProperty("peers").EnumerateArray()
+            .Select(p => (p.GetProperty("ip").GetString()!, p.GetProperty("asn").GetUInt32())).OrderBy(p => p.Item1).ToArray();
+        Assert.Equal(expected, actual);
+    }
+
+    private static string Evidence(CollectorLine line, string name) =>
+        line.Json.GetProperty("evidence").TryGetProperty(name, out var v) ? v.GetString()! : $"(no evidence \"{name}\" in {line})";
+
+    /// <summary>The evidence entry <c>peer IP ASn</c> of one speaker.</summary>
+    private static string PeerEvidence(CollectorLine line, BgpSpeaker speaker) =>
+        line.Json.GetProperty("evidence").TryGetProperty($"peer {speaker.Options.LocalAddress} AS{speaker.Options.LocalAs}", out var v)
+            ? v.GetString()! : $"(no evidence for {speaker.Name} in {line})";
+}
