@@ -66,14 +66,17 @@ internal static class RibMemoryCommand
 
     private sealed record TableFacts(long Prefixes, int IPv4, int IPv6, int CorpusPrefixes, int TableSets, int[] PeerSets, long Messages, long Bytes);
 
-    private sealed record OursResult(long Routes, double Seconds, MemorySnapshot Baseline, MemorySnapshot Loaded, int AttributeBlocks, long AttributeBytes,
-        long Updates, long Overflowed)
+    private sealed record OursResult(long Routes, double Seconds, MemorySnapshot Baseline, MemorySnapshot Loaded, long PeakRss, MemorySnapshot Trimmed,
+        TableSlots Slots, int AttributeBlocks, long AttributeBytes, long Updates, long Overflowed)
     {
         public long HeapBytes => Loaded.GcHeapBytes - Baseline.GcHeapBytes;
         public long RssBytes => Loaded.RssBytes - Baseline.RssBytes;
     }
 
-    private sealed record TheirsResult(long Routes, double Seconds, long RssBefore, long RssLoaded, long ShowMemoryBefore, long ShowMemoryBytes, string ShowMemory, string RouteCount)
+    /// <summary>Entries and capacity of the route hash tables, and of the attribute store's index.</summary>
+    private sealed record TableSlots(long Routes, long RouteCapacity, long Blocks, long BlockCapacity);
+
+    private sealed record TheirsResult(long Routes, double Seconds, long RssBefore, long RssLoaded, long PeakRss, long ShowMemoryBefore, long ShowMemoryBytes, string ShowMemory, string RouteCount)
     {
         public long RssBytes => RssLoaded - RssBefore;
     }
@@ -98,6 +101,7 @@ internal static class RibMemoryCommand
     private static async Task<OursResult> IntoAdjRibInAsync(EncodedFeed[] feeds, PeerVariation[] variations, long expected, TimeSpan timeout)
     {
         var baseline = Measure();
+        bool peakReset = MemorySnapshot.ResetPeak(Environment.ProcessId);
         var collector = new Collector(new CollectorOptions
         {
             Listen = [new IPEndPoint(IPAddress.Loopback, 0)],
@@ -135,8 +139,13 @@ internal static class RibMemoryCommand
             }
             double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
             await sends;
+            long peak = peakReset ? MemorySnapshot.Status(Environment.ProcessId, "VmHWM:") : -1;
             var loaded = Measure();
-            return new OursResult(rib.RouteCount, seconds, baseline, loaded, rib.Attributes.Count, rib.Attributes.Bytes, rib.Updates, collector.Output.Overflowed);
+            var slots = Slots(rib, trim: false);
+            Slots(rib, trim: true);
+            var trimmed = Measure();
+            return new OursResult(rib.RouteCount, seconds, baseline, loaded, peak, trimmed, slots, rib.Attributes.Count, rib.Attributes.Bytes, rib.Updates,
+                collector.Output.Overflowed);
         }
         finally
         {
@@ -144,6 +153,35 @@ internal static class RibMemoryCommand
             await collector.StopAsync(timeout: TimeSpan.FromSeconds(2));
             await consumer.WaitAsync(TimeSpan.FromSeconds(30));
         }
+    }
+
+    /// <summary>
+    /// Counts (and with <paramref name="trim"/> trims to size) the RIB's hash tables, which are
+    /// internal: reflection, for this measurement only. Trimming shows what sizing the tables once a
+    /// table is complete (End-of-RIB) would save; the consumer is idle by then (only KEEPALIVEs).
+    /// </summary>
+    private static TableSlots Slots(AdjRibIn rib, bool trim)
+    {
+        const System.Reflection.BindingFlags Instance = System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic;
+        long routes = 0, routeCapacity = 0;
+        (long Count, long Capacity) Visit(object? table)
+        {
+            if (table is null) return (0, 0);
+            var type = table.GetType();
+            if (trim) type.GetMethod("TrimExcess", Type.EmptyTypes)!.Invoke(table, null);
+            return ((int)type.GetProperty("Count")!.GetValue(table)!, (int)type.GetProperty("Capacity")!.GetValue(table)!);
+        }
+        foreach (var peer in rib.Peers)
+        {
+            foreach (var name in new[] { "IPv4Unicast", "IPv4Multicast", "IPv6Unicast", "IPv6Multicast" })
+            {
+                var (count, capacity) = Visit(typeof(PeerRib).GetField(name, Instance)!.GetValue(peer));
+                routes += count;
+                routeCapacity += capacity;
+            }
+        }
+        var (blocks, blockCapacity) = Visit(typeof(AttributeStore).GetField("_ids", Instance)!.GetValue(rib.Attributes));
+        return new TableSlots(routes, routeCapacity, blocks, blockCapacity);
     }
 
     private static async Task<TheirsResult> IntoBirdAsync(EncodedFeed[] feeds, PeerVariation[] variations, long expected, TimeSpan timeout)
@@ -181,9 +219,10 @@ internal static class RibMemoryCommand
             // Let BIRD finish what the import counters do not cover (table pruning, next-hop updates).
             await Task.Delay(2000);
             long rss = MemorySnapshot.Rss(bird.Pid);
+            long peak = MemorySnapshot.Status(bird.Pid, "VmHWM:");
             var (memory, memoryText) = await bird.MemoryAsync();
             string counts = Quiet(await bird.RouteCountAsync()).Replace('\n', ' ');
-            return new TheirsResult(received.Sum(), seconds, rssBefore, rss, memoryBefore, memory, Quiet(memoryText), counts);
+            return new TheirsResult(received.Sum(), seconds, rssBefore, rss, peak, memoryBefore, memory, Quiet(memoryText), counts);
         }
         finally
         {
@@ -218,12 +257,14 @@ internal static class RibMemoryCommand
             + "live GC heap (`GC.GetTotalMemory` after two aggressive full GCs: compacting, large object heap included, free memory returned to the OS) and process RSS, each minus the same taken before the collector started "
             + "(the encoded feeds are in both, so they cancel)");
         sb.AppendLine("- BIRD: one `bird -f`, one passive multihop `protocol bgp` per peer, `import all; export none`; measured 2 s after every protocol's import counters "
-            + "reached its table: VmRSS minus VmRSS before the sessions (BIRD up and configured), and `show memory` Total minus the same");
+            + "reached its table: VmRSS minus VmRSS before the sessions (BIRD up and configured), and `show memory` Total (its Effective column) minus the same");
         sb.AppendLine();
         sb.AppendLine("| receiver | routes | load time (s) | memory growth | bytes per route |");
         sb.AppendLine("|---|---:|---:|---:|---:|");
         sb.AppendLine(c, $"| bgpstream `AdjRibIn`, live GC heap | {ours.Routes:N0} | {ours.Seconds:F1} | {Machine.Mib(ours.HeapBytes)} | **{heap:F1}** |");
         sb.AppendLine(c, $"| bgpstream process, RSS | {ours.Routes:N0} | | {Machine.Mib(ours.RssBytes)} | **{rss:F1}** |");
+        sb.AppendLine(c, $"| bgpstream, hash tables trimmed (see below), live GC heap | {ours.Routes:N0} | | {Machine.Mib(ours.Trimmed.GcHeapBytes - ours.Baseline.GcHeapBytes)} | {(ours.Trimmed.GcHeapBytes - ours.Baseline.GcHeapBytes) / routes:F1} |");
+        sb.AppendLine(c, $"| bgpstream, hash tables trimmed, RSS | {ours.Routes:N0} | | {Machine.Mib(ours.Trimmed.RssBytes - ours.Baseline.RssBytes)} | {(ours.Trimmed.RssBytes - ours.Baseline.RssBytes) / routes:F1} |");
         sb.AppendLine(c, $"| BIRD {FullTableCommand.BirdVersion()}, RSS | {theirs.Routes:N0} | {theirs.Seconds:F1} | {Machine.Mib(theirs.RssBytes)} | **{birdRss:F1}** |");
         sb.AppendLine(c, $"| BIRD, `show memory` Total | {theirs.Routes:N0} | | {Machine.Mib(theirs.ShowMemoryBytes - theirs.ShowMemoryBefore)} | **{birdMemory:F1}** |");
         sb.AppendLine();
@@ -232,6 +273,11 @@ internal static class RibMemoryCommand
         sb.AppendLine(c, $"- bgpstream attribute store: {ours.AttributeBlocks:N0} distinct attribute blocks, {Machine.Mib(ours.AttributeBytes)} of attribute bytes "
             + $"({ours.AttributeBytes / routes:F1} B/route); {ours.Updates:N0} UPDATEs applied, {ours.Overflowed:N0} through the collector's overflow queue; "
             + $"GC committed {Machine.Mib(ours.Baseline.GcCommittedBytes)} → {Machine.Mib(ours.Loaded.GcCommittedBytes)}; RSS {Machine.Mib(ours.Baseline.RssBytes)} → {Machine.Mib(ours.Loaded.RssBytes)}");
+        sb.AppendLine(c, $"- bgpstream hash tables at the measurement: routes {ours.Slots.Routes:N0} in {ours.Slots.RouteCapacity:N0} slots ({100.0 * ours.Slots.Routes / ours.Slots.RouteCapacity:F0} % full; "
+            + $"a `Dictionary` grows to the prime above twice its size), attribute index {ours.Slots.Blocks:N0} in {ours.Slots.BlockCapacity:N0}. "
+            + $"\"Trimmed\": `TrimExcess()` on every one of them (reflection; what sizing them at End-of-RIB would give), then measured again");
+        sb.AppendLine(c, $"- peak RSS while loading (VmHWM, reset after the baseline): bgpstream +{Machine.Mib(ours.PeakRss - ours.Baseline.RssBytes)} ({(ours.PeakRss - ours.Baseline.RssBytes) / routes:F1} B/route; "
+            + $"UPDATEs waiting in the collector's overflow queue, hash tables while they grow); BIRD {Machine.Mib(theirs.PeakRss - theirs.RssBefore)} ({(theirs.PeakRss - theirs.RssBefore) / routes:F1} B/route)");
         sb.AppendLine(c, $"- BIRD: RSS {Machine.Mib(theirs.RssBefore)} → {Machine.Mib(theirs.RssLoaded)}; `show route count`: {theirs.RouteCount}");
         sb.AppendLine();
         sb.AppendLine("```");

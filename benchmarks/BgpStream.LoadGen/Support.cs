@@ -68,18 +68,35 @@ internal readonly record struct MemorySnapshot(long RssBytes, long GcHeapBytes, 
     }
 
     /// <summary>VmRSS of a process from /proc, in bytes; -1 when unavailable.</summary>
-    public static long Rss(int pid)
+    public static long Rss(int pid) => Status(pid, "VmRSS:");
+
+    /// <summary>A kB field of /proc/PID/status (VmRSS, VmHWM: peak RSS), in bytes; -1 when unavailable.</summary>
+    public static long Status(int pid, string field)
     {
         try
         {
             foreach (var line in File.ReadLines($"/proc/{pid}/status"))
-                if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+                if (line.StartsWith(field, StringComparison.Ordinal))
                     return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
         }
         catch (IOException)
         {
         }
         return -1;
+    }
+
+    /// <summary>Starts VmHWM afresh from the current RSS (Linux: 5 to /proc/PID/clear_refs); false when not allowed.</summary>
+    public static bool ResetPeak(int pid)
+    {
+        try
+        {
+            File.WriteAllText($"/proc/{pid}/clear_refs", "5");
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
     }
 
     /// <summary>/proc/net/sockstat "TCP: inuse N ... mem P": the kernel's TCP buffer memory (pages) for the whole machine.</summary>
