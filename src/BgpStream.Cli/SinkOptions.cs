@@ -22,7 +22,7 @@ internal sealed class SinkOptions
 
     public Option<int> LaneBatches { get; } = new("--lane-batches") { Description = "Batches (up to 4,096 records or 1 MiB each) a sink may have waiting in memory before the rest spill to the spool (default 16).", DefaultValueFactory = _ => 16 };
 
-    public Option<double> RibHours { get; } = new("--rib-interval") { Description = "With --format mrt: hours between TABLE_DUMP_V2 RIB snapshots (bview.YYYYMMDD.HHMM.gz) of every peer's Adj-RIB-In (default 8, as RIS; 0: none).", DefaultValueFactory = _ => 8 };
+    public Option<double> RibHours { get; } = new("--rib-interval") { Description = "Hours between RIB snapshots of every peer's Adj-RIB-In: with --format mrt TABLE_DUMP_V2 bview.YYYYMMDD.HHMM.gz, with --format arrow rib.YYYYMMDD.HHMM.arrow (\"R\" rows; default 8, as RIS; 0: none).", DefaultValueFactory = _ => 8 };
     public KafkaOptions Kafka { get; } = new();
     /// <summary>Cancelled when shutdown begins (the Kafka sink then stops waiting for a full queue).</summary>
     public CancellationTokenSource Stopping { get; } = new();
@@ -108,8 +108,9 @@ internal sealed class SinkOptions
                     _ => new JsonLinesFileSink(dir, interval),
                 });
             }
-            if (formats.Contains("mrt") && ribHours > 0)
-                sinks.Add(new RibSnapshotSink(dir, TimeSpan.FromHours(ribHours), collectorId, "bgpstream"));
+            var snapshotFormats = (formats.Contains("mrt") ? RibSnapshotFormats.Mrt : 0) | (formats.Contains("arrow") ? RibSnapshotFormats.Arrow : 0);
+            if (snapshotFormats != 0 && ribHours > 0)
+                sinks.Add(new RibSnapshotSink(dir, TimeSpan.FromHours(ribHours), collectorId, "bgpstream", formats: snapshotFormats));
             if (result.GetValue(Stdout)) sinks.Add(new JsonLinesStreamSink(OpenStdout()));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

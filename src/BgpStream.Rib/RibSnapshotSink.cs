@@ -2,7 +2,9 @@ using System.IO.Compression;
 using System.Net;
 using System.Net.Sockets;
 using BgpStream.Bgp;
+using BgpStream.Mrt;
 using BgpStream.Pipeline;
+using BgpStream.Pipeline.Replay;
 using BgpStream.Session;
 
 namespace BgpStream.Rib;
@@ -15,7 +17,20 @@ namespace BgpStream.Rib;
 /// renamed when complete. When records skip several boundaries one snapshot is written, for the
 /// last of them. No snapshot is written at <see cref="Dispose"/>: a snapshot stands for its boundary,
 /// and the routes at shutdown are in no interval's file (call <see cref="WriteSnapshot"/> for one).
+/// With <see cref="RibSnapshotFormats.Arrow"/> each snapshot is also <c>rib.YYYYMMDD.HHMM.arrow</c>: the
+/// element schema's "R" rows, made by replaying the TABLE_DUMP_V2 file through <see cref="MrtReplay"/>,
+/// so that they equal what <c>bgpstream replay</c> makes of the bview.
 /// </summary>
+/// <summary>What a snapshot is written as.</summary>
+[Flags]
+public enum RibSnapshotFormats
+{
+    /// <summary>TABLE_DUMP_V2, <c>bview.YYYYMMDD.HHMM[.gz]</c>.</summary>
+    Mrt = 1,
+    /// <summary>Arrow IPC, <c>rib.YYYYMMDD.HHMM.arrow</c> (docs/element-schema.md, "R" rows).</summary>
+    Arrow = 2,
+}
+
 public sealed class RibSnapshotSink : IRecordSink
 {
     /// <summary>RIS writes a bview every 8 hours.</summary>
@@ -26,15 +41,21 @@ public sealed class RibSnapshotSink : IRecordSink
     private readonly uint _collectorBgpId;
     private readonly string _viewName;
     private readonly bool _gzip;
+    private readonly RibSnapshotFormats _formats;
+    private readonly TimeSpan _interval;
     private readonly List<string> _completed = [];
     private long _intervalStart = long.MinValue;
 
     /// <param name="interval">At least a minute; <see cref="DefaultInterval"/> is RIS's.</param>
     /// <param name="collectorBgpId">The collector's BGP Identifier (an IPv4 address) for the PEER_INDEX_TABLE.</param>
     /// <param name="viewName">The PEER_INDEX_TABLE view name (may be empty).</param>
-    public RibSnapshotSink(string directory, TimeSpan interval, IPAddress collectorBgpId, string viewName, bool gzip = true)
+    public RibSnapshotSink(string directory, TimeSpan interval, IPAddress collectorBgpId, string viewName, bool gzip = true,
+        RibSnapshotFormats formats = RibSnapshotFormats.Mrt)
     {
         Rotation.Check(interval);
+        if ((formats & (RibSnapshotFormats.Mrt | RibSnapshotFormats.Arrow)) == 0) throw new ArgumentException("no snapshot format", nameof(formats));
+        _formats = formats;
+        _interval = interval;
         if (collectorBgpId.AddressFamily != AddressFamily.InterNetwork)
             throw new ArgumentException("the collector BGP Identifier is an IPv4 address", nameof(collectorBgpId));
         if (System.Text.Encoding.UTF8.GetByteCount(viewName) > ushort.MaxValue)
@@ -76,22 +97,67 @@ public sealed class RibSnapshotSink : IRecordSink
         }
     }
 
-    /// <summary>Writes the RIB as it is now, named (and stamped) for <paramref name="timestampMicros"/>; returns the published path.</summary>
+    /// <summary>Writes the RIB as it is now, named (and stamped) for <paramref name="timestampMicros"/>; returns the published path (the bview's, if one is written).</summary>
     public string WriteSnapshot(long timestampMicros)
     {
-        using var file = new AtomicFile(Path.Combine(_directory, Rotation.FileName("bview", timestampMicros, _gzip ? ".gz" : "")));
-        var output = _gzip ? new GZipStream(file.Stream, CompressionLevel.Fastest, leaveOpen: true) : file.Stream;
-        try
+        uint timestamp = (uint)(timestampMicros / 1_000_000);
+        if (!_formats.HasFlag(RibSnapshotFormats.Mrt))
         {
-            EntriesWritten += RibSnapshot.Write(Rib, output, (uint)(timestampMicros / 1_000_000), _collectorBgpId, _viewName);
+            // Arrow only: the TABLE_DUMP_V2 bytes are an intermediate in a temporary file that goes with its handle.
+            var source = Path.Combine(_directory, Rotation.FileName("bview", timestampMicros, ".arrow-source.tmp"));
+            using var scratch = new FileStream(source, FileMode.Create, FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.DeleteOnClose);
+            EntriesWritten += RibSnapshot.Write(Rib, scratch, timestamp, _collectorBgpId, _viewName);
+            scratch.Position = 0;
+            _completed.Add(WriteArrow(scratch, source));
+            return _completed[^1];
         }
-        finally
+        string published;
+        using (var file = new AtomicFile(Path.Combine(_directory, Rotation.FileName("bview", timestampMicros, _gzip ? ".gz" : ""))))
         {
-            if (_gzip) output.Dispose();
+            var output = _gzip ? new GZipStream(file.Stream, CompressionLevel.Fastest, leaveOpen: true) : file.Stream;
+            try
+            {
+                EntriesWritten += RibSnapshot.Write(Rib, output, timestamp, _collectorBgpId, _viewName);
+            }
+            finally
+            {
+                if (_gzip) output.Dispose();
+            }
+            published = file.Publish();
         }
-        var published = file.Publish();
         _completed.Add(published);
+        if (_formats.HasFlag(RibSnapshotFormats.Arrow))
+        {
+            using var input = new FileStream(published, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+            _completed.Add(WriteArrow(input, published));
+        }
         return published;
+    }
+
+    /// <summary>The TABLE_DUMP_V2 snapshot in <paramref name="mrt"/> as <c>rib.YYYYMMDD.HHMM.arrow</c>: every entry an "R" row.</summary>
+    private string WriteArrow(Stream mrt, string source)
+    {
+        string? problem = null;
+        using var reader = new MrtReader(MrtInput.Decompress(mrt), source, leaveOpen: true);
+        reader.Diagnostic = d => problem ??= d.ToString();
+        var replay = new MrtReplay();
+        var records = replay.Open(reader);
+        using var sink = new ArrowElementSink(_directory, _interval, elementsName: "rib", maxFileBytes: long.MaxValue);
+        while (records.TryRead(out var record))
+        {
+            try
+            {
+                sink.Write(record);
+            }
+            finally
+            {
+                record.Release();
+            }
+        }
+        // Our own writer's output: a problem here is a bug, and the Arrow file must not hide it.
+        if (problem is not null) throw new InvalidDataException($"{source}: the snapshot does not read back: {problem}");
+        sink.Dispose();
+        return sink.Completed.Single();
     }
 
     public void Flush() { }

@@ -75,6 +75,7 @@ public sealed class ArrowElementSink : IRecordSink
         .Build();
 
     private readonly string _directory;
+    private readonly string _elementsName;
     private readonly long _intervalMicros;
     private readonly List<string> _completed = [];
     private readonly UpdateColumns _updates;
@@ -88,8 +89,11 @@ public sealed class ArrowElementSink : IRecordSink
     /// <summary>The UPDATE being written stands for a RIB dump's route: its announcement is an "R".</summary>
     private bool _ribEntry;
 
-    public ArrowElementSink(string directory, TimeSpan interval, int rowsPerBatch = DefaultRowsPerBatch, long maxFileBytes = DefaultMaxFileBytes)
+    /// <param name="elementsName">The element files' name stem: <c>updates</c>, or <c>rib</c> for a RIB snapshot's "R" rows.</param>
+    public ArrowElementSink(string directory, TimeSpan interval, int rowsPerBatch = DefaultRowsPerBatch, long maxFileBytes = DefaultMaxFileBytes,
+        string elementsName = "updates")
     {
+        _elementsName = elementsName;
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxFileBytes);
         MaxFileBytes = maxFileBytes;
         if (interval < TimeSpan.FromMinutes(1)) throw new ArgumentException("the rotation interval is at least a minute", nameof(interval));
@@ -193,7 +197,7 @@ public sealed class ArrowElementSink : IRecordSink
     private void AppendElement(bool announce, long timestamp, uint peerAs, in IpPrefix prefix, bool hasPathId, uint pathId)
     {
         var c = _updates;
-        if (c.File is null) c.Open(NewPath("updates"));
+        if (c.File is null) c.Open(NewPath(_elementsName));
         c.Type.Append(!announce ? "W" : _ribEntry ? "R" : "A");
         c.Timestamp.Append(timestamp);
         c.PeerIp.Append(_peerText);
