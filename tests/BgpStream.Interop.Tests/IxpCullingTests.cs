@@ -43,9 +43,20 @@ public sealed class IxpCullingTests(IxpCullingFixture ixp, ITestOutputHelper out
 
             await ixp.Fabric.UnblockBgpAsync();
             var unblockedAt = DateTimeOffset.UtcNow;
+            int unblockMark = ixp.Collector.LineCount;
+            // OpenBGPD waits its IdleHoldTime after the Hold Timer expiry before it connects again:
+            // 30 s, doubled after each further error, not configurable (INTERVAL_IDLE_HOLD_INITIAL in
+            // session.h). `bgpctl neighbor X up` starts the session at once, as an operator would.
+            await ixp.OpenBgpd.EnableAsync();
             var end = await ixp.Collector.WaitForAsync(l => l.Type == "cull_end", start.Index, CullEndTimeout,
                 "cull_end after the filter was removed", ixp.DescribeAsync);
             output.WriteLine($"cull_end {(end.ReceivedAt - unblockedAt).TotalSeconds:F1} s after the unblock: {end}");
+            foreach (var s in ixp.Speakers)
+            {
+                var up = ixp.Collector.Lines(unblockMark, l => l.Type == "state" && l.Json.GetProperty("new_state").GetString() == "Established"
+                    && l.Json.GetProperty("peer_ip").GetString() == s.Options.LocalAddress.ToString()).FirstOrDefault();
+                output.WriteLine($"{s.Name} Established again {(up is null ? "?" : $"{(up.ReceivedAt - unblockedAt).TotalSeconds:F1} s")} after the unblock");
+            }
             AssertCull(end, "involuntary", ixp.Speakers);
             Assert.Equal("returned", Evidence(end, "ended"));
             Assert.Single(ixp.Collector.Lines(mark, l => l.Type == "cull_start"));

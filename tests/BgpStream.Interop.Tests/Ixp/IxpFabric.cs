@@ -24,6 +24,7 @@ public sealed class IxpFabric : IAsyncDisposable
     /// <summary>The nftables table of <see cref="BlockBgpAsync"/> (bridge family).</summary>
     private const string CullTable = "bgpstream_cull";
     private static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(20);
+    private const int SIGKILL = 9;
     private static int _sequence;
 
     private readonly List<string> _namespaces = [];
@@ -146,15 +147,17 @@ public sealed class IxpFabric : IAsyncDisposable
             {
                 var pids = await ProcessRunner.RunAsync("ip", ["netns", "pids", ns], CommandTimeout, check: false).ConfigureAwait(false);
                 foreach (var pid in pids.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-                    await ProcessRunner.RunAsync("kill", ["-KILL", pid], CommandTimeout, check: false).ConfigureAwait(false);
-                await ProcessRunner.RunAsync("ip", ["netns", "del", ns], CommandTimeout, check: false).ConfigureAwait(false);
+                    if (int.TryParse(pid, CultureInfo.InvariantCulture, out int p)) kill(p, SIGKILL);
+                var del = await ProcessRunner.RunAsync("ip", ["netns", "del", ns], CommandTimeout, check: false).ConfigureAwait(false);
+                // Otherwise the Reaper retries at host exit.
+                if (del.ExitCode == 0) Reaper.UntrackNamespace(ns);
             }
             catch (ProcessFailedException)
             {
-                // The Reaper retries at host exit.
-                continue;
             }
-            Reaper.UntrackNamespace(ns);
         }
     }
+
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+    private static extern int kill(int pid, int sig);
 }
