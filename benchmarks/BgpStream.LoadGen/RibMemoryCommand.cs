@@ -29,22 +29,8 @@ internal static class RibMemoryCommand
         var clock = Stopwatch.StartNew();
         string loadBefore = Machine.LoadAverage();
 
-        Console.Error.WriteLine($"building a table of {target:N0} prefixes from the corpus RIBs:");
-        var table = FullTable.Build(CorpusLocator.Root(), target, TableAs, Console.Error);
         var variations = Enumerable.Range(0, peers).Select(Variation).ToArray();
-        var feeds = new EncodedFeed[peers];
-        var sets = new int[peers];
-        for (int i = 0; i < peers; i++)
-        {
-            var own = variations[i].Apply(table);
-            feeds[i] = own.Encode(variations[i].NextHop4, variations[i].NextHop6);
-            sets[i] = own.AttributeSets.Count;
-            Console.Error.WriteLine($"peer {i + 1} (AS{variations[i].Asn}, {variations[i].Address()}): {feeds[i].Prefixes:N0} prefixes, {sets[i]:N0} attribute sets, "
-                + $"{feeds[i].Messages:N0} UPDATEs, {Machine.Mib(feeds[i].Bytes.Length)}");
-        }
-        var facts = new TableFacts(feeds[0].Prefixes, feeds[0].IPv4, feeds[0].IPv6, table.CorpusPrefixes, table.AttributeSets.Count,
-            sets, feeds.Sum(f => (long)f.Messages), feeds.Sum(f => (long)f.Bytes.Length));
-        table = null;
+        var (feeds, facts) = BuildFeeds(target, variations);
         long expected = feeds.Sum(f => f.Prefixes);
         Console.Error.WriteLine($"{peers} tables, {expected:N0} routes, built in {clock.Elapsed.TotalSeconds:F0} s");
 
@@ -58,6 +44,30 @@ internal static class RibMemoryCommand
         return ours.Routes == expected && theirs.Routes == expected ? 0 : 1;
     }
 
+    /// <summary>
+    /// The peers' encoded tables. A method of its own, not inlined, so that nothing of the build (a
+    /// table is ~60 MB) is still reachable from a stack frame when the baseline is taken.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static (EncodedFeed[] Feeds, TableFacts Facts) BuildFeeds(int target, PeerVariation[] variations)
+    {
+        Console.Error.WriteLine($"building a table of {target:N0} prefixes from the corpus RIBs:");
+        var table = FullTable.Build(CorpusLocator.Root(), target, TableAs, Console.Error);
+        var feeds = new EncodedFeed[variations.Length];
+        var sets = new int[variations.Length];
+        for (int i = 0; i < variations.Length; i++)
+        {
+            var own = variations[i].Apply(table);
+            feeds[i] = own.Encode(variations[i].NextHop4, variations[i].NextHop6);
+            sets[i] = own.AttributeSets.Count;
+            Console.Error.WriteLine($"peer {i + 1} (AS{variations[i].Asn}, {variations[i].Address()}): {feeds[i].Prefixes:N0} prefixes, {sets[i]:N0} attribute sets, "
+                + $"{feeds[i].Messages:N0} UPDATEs, {Machine.Mib(feeds[i].Bytes.Length)}");
+        }
+        var facts = new TableFacts(feeds[0].Prefixes, feeds[0].IPv4, feeds[0].IPv6, table.CorpusPrefixes, table.AttributeSets.Count,
+            sets, feeds.Sum(f => (long)f.Messages), feeds.Sum(f => (long)f.Bytes.Length));
+        return (feeds, facts);
+    }
+
     /// <summary>Peer <paramref name="i"/>: 127.32.1.(i+1), AS 4200000100+i, next hops .(10+i) in the ranges BIRD resolves over lo.</summary>
     private static PeerVariation Variation(int i) => new(i, 4200000100u + (uint)i,
         IpAddressValue.Parse($"198.51.100.{10 + i}"), IpAddressValue.Parse($"2001:db8:ffff::{10 + i:x}"));
@@ -67,14 +77,20 @@ internal static class RibMemoryCommand
     private sealed record TableFacts(long Prefixes, int IPv4, int IPv6, int CorpusPrefixes, int TableSets, int[] PeerSets, long Messages, long Bytes);
 
     private sealed record OursResult(long Routes, double Seconds, MemorySnapshot Baseline, MemorySnapshot Loaded, long PeakRss, MemorySnapshot Trimmed,
-        TableSlots Slots, int AttributeBlocks, long AttributeBytes, long Updates, long Overflowed)
+        TableSlots Slots, TableSlots TrimmedSlots, long OverflowSegmentBytes, int AttributeBlocks, long AttributeBytes, long Updates, long Overflowed)
     {
         public long HeapBytes => Loaded.GcHeapBytes - Baseline.GcHeapBytes;
         public long RssBytes => Loaded.RssBytes - Baseline.RssBytes;
     }
 
     /// <summary>Entries and capacity of the route hash tables, and of the attribute store's index.</summary>
-    private sealed record TableSlots(long Routes, long RouteCapacity, long Blocks, long BlockCapacity);
+    /// <param name="RouteBytes">The route hash tables' arrays (buckets and entries).</param>
+    /// <param name="BlockBytes">The attribute blocks (byte arrays).</param>
+    /// <param name="IndexBytes">The attribute store's hash table, id-to-block array and reference counts.</param>
+    private sealed record TableSlots(long Routes, long RouteCapacity, long RouteBytes, long Blocks, long BlockCapacity, long BlockBytes, long IndexBytes)
+    {
+        public long Total => RouteBytes + BlockBytes + IndexBytes;
+    }
 
     private sealed record TheirsResult(long Routes, double Seconds, long RssBefore, long RssLoaded, long PeakRss, long ShowMemoryBefore, long ShowMemoryBytes, string ShowMemory, string RouteCount)
     {
@@ -144,7 +160,8 @@ internal static class RibMemoryCommand
             var slots = Slots(rib, trim: false);
             Slots(rib, trim: true);
             var trimmed = Measure();
-            return new OursResult(rib.RouteCount, seconds, baseline, loaded, peak, trimmed, slots, rib.Attributes.Count, rib.Attributes.Bytes, rib.Updates,
+            var trimmedSlots = Slots(rib, trim: false);
+            return new OursResult(rib.RouteCount, seconds, baseline, loaded, peak, trimmed, slots, trimmedSlots, OverflowSegmentBytes(collector.Output), rib.Attributes.Count, rib.Attributes.Bytes, rib.Updates,
                 collector.Output.Overflowed);
         }
         finally
@@ -156,32 +173,64 @@ internal static class RibMemoryCommand
     }
 
     /// <summary>
-    /// Counts (and with <paramref name="trim"/> trims to size) the RIB's hash tables, which are
-    /// internal: reflection, for this measurement only. Trimming shows what sizing the tables once a
-    /// table is complete (End-of-RIB) would save; the consumer is idle by then (only KEEPALIVEs).
+    /// Counts (and with <paramref name="trim"/> trims to size) the RIB's hash tables and adds up the
+    /// bytes of their arrays and of the attribute store, object headers included. They are internal:
+    /// reflection, for this measurement only. Trimming shows what sizing the tables once a table is
+    /// complete (End-of-RIB) would save; the consumer is idle by then (only KEEPALIVEs arrive).
     /// </summary>
     private static TableSlots Slots(AdjRibIn rib, bool trim)
     {
         const System.Reflection.BindingFlags Instance = System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic;
-        long routes = 0, routeCapacity = 0;
-        (long Count, long Capacity) Visit(object? table)
+        long routes = 0, routeCapacity = 0, routeBytes = 0;
+        (long Count, long Capacity, long Bytes) Visit(object? table)
         {
-            if (table is null) return (0, 0);
+            if (table is null) return (0, 0, 0);
             var type = table.GetType();
             if (trim) type.GetMethod("TrimExcess", Type.EmptyTypes)!.Invoke(table, null);
-            return ((int)type.GetProperty("Count")!.GetValue(table)!, (int)type.GetProperty("Capacity")!.GetValue(table)!);
+            long bytes = ArrayBytes(type.GetField("_buckets", Instance)!.GetValue(table) as Array)
+                + ArrayBytes(type.GetField("_entries", Instance)!.GetValue(table) as Array);
+            return ((int)type.GetProperty("Count")!.GetValue(table)!, (int)type.GetProperty("Capacity")!.GetValue(table)!, bytes);
         }
         foreach (var peer in rib.Peers)
         {
             foreach (var name in new[] { "IPv4Unicast", "IPv4Multicast", "IPv6Unicast", "IPv6Multicast" })
             {
-                var (count, capacity) = Visit(typeof(PeerRib).GetField(name, Instance)!.GetValue(peer));
+                var (count, capacity, bytes) = Visit(typeof(PeerRib).GetField(name, Instance)!.GetValue(peer));
                 routes += count;
                 routeCapacity += capacity;
+                routeBytes += bytes;
             }
         }
-        var (blocks, blockCapacity) = Visit(typeof(AttributeStore).GetField("_ids", Instance)!.GetValue(rib.Attributes));
-        return new TableSlots(routes, routeCapacity, blocks, blockCapacity);
+        var store = rib.Attributes;
+        var (blocks, blockCapacity, indexBytes) = Visit(typeof(AttributeStore).GetField("_ids", Instance)!.GetValue(store));
+        var blockArray = (Array)typeof(AttributeStore).GetField("_blocks", Instance)!.GetValue(store)!;
+        long blockBytes = 0;
+        foreach (byte[]? block in blockArray) if (block is not null) blockBytes += ArrayBytes(block);
+        indexBytes += ArrayBytes(blockArray) + ArrayBytes(typeof(AttributeStore).GetField("_references", Instance)!.GetValue(store) as Array);
+        return new TableSlots(routes, routeCapacity, routeBytes, blocks, blockCapacity, blockBytes, indexBytes);
+    }
+
+    /// <summary>
+    /// The collector's overflow queue (a <c>ConcurrentQueue</c>) keeps its last segment when empty, and
+    /// segments grow to 1,048,576 records: its slot array, by reflection.
+    /// </summary>
+    private static long OverflowSegmentBytes(CollectorOutput output)
+    {
+        const System.Reflection.BindingFlags Instance = System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic;
+        var queue = typeof(CollectorOutput).GetField("_overflow", Instance)?.GetValue(output);
+        var tail = queue?.GetType().GetField("_tail", Instance)?.GetValue(queue);
+        return ArrayBytes(tail?.GetType().GetField("_slots", Instance)?.GetValue(tail) as Array);
+    }
+
+    /// <summary>An array's size on the 64-bit GC heap: 24 bytes of header and length, elements, rounded up to 8.</summary>
+    private static long ArrayBytes(Array? array)
+    {
+        if (array is null) return 0;
+        var element = array.GetType().GetElementType()!;
+        int size = element.IsValueType
+            ? (int)typeof(System.Runtime.CompilerServices.Unsafe).GetMethod(nameof(System.Runtime.CompilerServices.Unsafe.SizeOf))!.MakeGenericMethod(element).Invoke(null, null)!
+            : IntPtr.Size;
+        return (24 + (long)array.Length * size + 7) & ~7L;
     }
 
     private static async Task<TheirsResult> IntoBirdAsync(EncodedFeed[] feeds, PeerVariation[] variations, long expected, TimeSpan timeout)
@@ -276,6 +325,20 @@ internal static class RibMemoryCommand
         sb.AppendLine(c, $"- bgpstream hash tables at the measurement: routes {ours.Slots.Routes:N0} in {ours.Slots.RouteCapacity:N0} slots ({100.0 * ours.Slots.Routes / ours.Slots.RouteCapacity:F0} % full; "
             + $"a `Dictionary` grows to the prime above twice its size), attribute index {ours.Slots.Blocks:N0} in {ours.Slots.BlockCapacity:N0}. "
             + $"\"Trimmed\": `TrimExcess()` on every one of them (reflection; what sizing them at End-of-RIB would give), then measured again");
+        sb.AppendLine();
+        sb.AppendLine("Where bgpstream's bytes go (the RIB's arrays added up through reflection, object headers included; the rest of the heap growth is the collector's and the runtime's):");
+        sb.AppendLine();
+        sb.AppendLine("| | as loaded | B/route | trimmed | B/route |");
+        sb.AppendLine("|---|---:|---:|---:|---:|");
+        void Row(string name, long loaded, long trimmed) =>
+            sb.AppendLine(c, $"| {name} | {Machine.Mib(loaded)} | {loaded / routes:F1} | {Machine.Mib(trimmed)} | {trimmed / routes:F1} |");
+        Row("route hash tables (12/24-byte key + 8-byte value + hash and next per entry, 4-byte buckets)", ours.Slots.RouteBytes, ours.TrimmedSlots.RouteBytes);
+        Row("attribute blocks (byte arrays)", ours.Slots.BlockBytes, ours.TrimmedSlots.BlockBytes);
+        Row("attribute index (hash table, id arrays)", ours.Slots.IndexBytes, ours.TrimmedSlots.IndexBytes);
+        Row("collector: the overflow queue's retained segment (not the RIB's)", ours.OverflowSegmentBytes, ours.OverflowSegmentBytes);
+        Row("rest of the live heap growth", ours.HeapBytes - ours.Slots.Total - ours.OverflowSegmentBytes,
+            ours.Trimmed.GcHeapBytes - ours.Baseline.GcHeapBytes - ours.TrimmedSlots.Total - ours.OverflowSegmentBytes);
+        sb.AppendLine();
         sb.AppendLine(c, $"- peak RSS while loading (VmHWM, reset after the baseline): bgpstream +{Machine.Mib(ours.PeakRss - ours.Baseline.RssBytes)} ({(ours.PeakRss - ours.Baseline.RssBytes) / routes:F1} B/route; "
             + $"UPDATEs waiting in the collector's overflow queue, hash tables while they grow); BIRD {Machine.Mib(theirs.PeakRss - theirs.RssBefore)} ({(theirs.PeakRss - theirs.RssBefore) / routes:F1} B/route)");
         sb.AppendLine(c, $"- BIRD: RSS {Machine.Mib(theirs.RssBefore)} → {Machine.Mib(theirs.RssLoaded)}; `show route count`: {theirs.RouteCount}");
