@@ -13,7 +13,8 @@ namespace BgpStream.Interop.Tests;
 [Collection(InteropCollection.Name)]
 public sealed class IxpCullingTests(IxpCullingFixture ixp, ITestOutputHelper output) : IClassFixture<IxpCullingFixture>
 {
-    private static readonly TimeSpan CullEndTimeout = TimeSpan.FromSeconds(90);
+    /// <summary>Generous: the slowest speaker (GoBGP, fixed 5 s Idle then 2–4 s retries) is back within ~10 s.</summary>
+    private static readonly TimeSpan CullEndTimeout = TimeSpan.FromSeconds(60);
 
     /// <summary>
     /// S1: the fabric drops TCP/179 between LAN addresses. Every session's Hold Timer expires at the
@@ -27,6 +28,7 @@ public sealed class IxpCullingTests(IxpCullingFixture ixp, ITestOutputHelper out
         await ixp.RestoreAsync();
         try
         {
+            output.WriteLine($"fixture start (fabric, collector, four speakers Established): {ixp.StartupTime.TotalSeconds:F1} s");
             int mark = ixp.Collector.LineCount;
             await ixp.Fabric.BlockBgpAsync();
             var blockedAt = DateTimeOffset.UtcNow;
@@ -80,11 +82,12 @@ public sealed class IxpCullingTests(IxpCullingFixture ixp, ITestOutputHelper out
             int mark = ixp.Collector.LineCount;
             const string birdText = "IXP maintenance TICKET-5 (BIRD)";
             const string frrText = "IXP maintenance TICKET-5 (FRR)";
+            var shutAt = DateTimeOffset.UtcNow;
             await ixp.Bird.ShutdownAsync(birdText);
             await ixp.Frr.ShutdownAsync(frrText);
             var start = await ixp.Collector.WaitForAsync(l => l.Type == "cull_start", mark, TimeSpan.FromSeconds(30),
                 "voluntary cull_start", ixp.DescribeAsync);
-            output.WriteLine(start.ToString());
+            output.WriteLine($"cull_start {(start.ReceivedAt - shutAt).TotalSeconds:F1} s after the shutdowns: {start}");
             AssertCull(start, "voluntary", [ixp.Bird, ixp.Frr]);
             foreach (var (speaker, text) in new[] { ((BgpSpeaker)ixp.Bird, birdText), (ixp.Frr, frrText) })
             {
@@ -93,11 +96,12 @@ public sealed class IxpCullingTests(IxpCullingFixture ixp, ITestOutputHelper out
                 Assert.Contains($"\"{text}\"", peer);
             }
 
+            var enabledAt = DateTimeOffset.UtcNow;
             await ixp.Bird.EnableAsync();
             await ixp.Frr.EnableAsync();
             var end = await ixp.Collector.WaitForAsync(l => l.Type == "cull_end", start.Index, CullEndTimeout,
                 "cull_end after re-enabling BIRD and FRR", ixp.DescribeAsync);
-            output.WriteLine(end.ToString());
+            output.WriteLine($"cull_end {(end.ReceivedAt - enabledAt).TotalSeconds:F1} s after the re-enable: {end}");
             AssertCull(end, "voluntary", [ixp.Bird, ixp.Frr]);
             Assert.Single(ixp.Collector.Lines(mark, l => l.Type == "cull_start"));
         }
@@ -120,6 +124,7 @@ public sealed class IxpCullingTests(IxpCullingFixture ixp, ITestOutputHelper out
             int mark = ixp.Collector.LineCount;
             string frr = ixp.Frr.Options.LocalAddress.ToString();
             int routes = ixp.Frr.ExpectedExportedRoutes().Count;
+            var drainAt = DateTimeOffset.UtcNow;
             await ixp.Frr.SetGracefulShutdownAsync(true);
             await Helpers.ProcessRunner.WaitUntilAsync(() => Task.FromResult(
                     ixp.Collector.Lines(mark, l => l.Type == "A" && l.Json.GetProperty("peer_ip").GetString() == frr
@@ -127,10 +132,12 @@ public sealed class IxpCullingTests(IxpCullingFixture ixp, ITestOutputHelper out
                         .Select(l => l.Json.GetProperty("prefix").GetString()).Distinct().Count() == routes),
                 TimeSpan.FromSeconds(30), ixp.DescribeAsync, TimeSpan.FromMilliseconds(100));
 
+            output.WriteLine($"all {routes} routes with 65535:0 {(DateTimeOffset.UtcNow - drainAt).TotalSeconds:F1} s after bgp graceful-shutdown");
+            var shutAt = DateTimeOffset.UtcNow;
             await ixp.Frr.ShutdownAsync("draining for maintenance TICKET-6");
             var start = await ixp.Collector.WaitForAsync(l => l.Type == "cull_start", mark, TimeSpan.FromSeconds(30),
                 "pre-drain cull_start", ixp.DescribeAsync);
-            output.WriteLine(start.ToString());
+            output.WriteLine($"cull_start {(start.ReceivedAt - shutAt).TotalSeconds:F1} s after the shutdown: {start}");
             AssertCull(start, "pre-drain", [ixp.Frr]);
             Assert.Contains($"graceful_shutdown {routes}/{routes} prefixes", PeerEvidence(start, ixp.Frr));
 

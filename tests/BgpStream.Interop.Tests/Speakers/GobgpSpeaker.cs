@@ -204,9 +204,10 @@ public sealed class GobgpSpeaker(SpeakerOptions options) : BgpSpeaker("gobgp", o
         sb.AppendLine(Invariant($"    local-address = \"{o.LocalAddress}\""));
         sb.AppendLine(Invariant($"    remote-port = {o.CollectorPort}"));
         sb.AppendLine("  [neighbors.timers.config]");
+        // GoBGP 3.10 then waits a random [connect-retry, 2 × connect-retry) between attempts. After a
+        // session error it first stays 5 s in Idle (holdtimeIdle, fixed; idle-hold-time-after-reset
+        // applies to `neighbor reset` only).
         sb.AppendLine(Invariant($"    connect-retry = {o.ConnectRetry ?? 1}"));
-        // After a session error GoBGP waits this long in Idle before it connects again.
-        if (o.ConnectRetry is { } retry) sb.AppendLine(Invariant($"    idle-hold-time-after-reset = {retry}"));
         sb.AppendLine(Invariant($"    hold-time = {o.HoldTime}"));
         sb.AppendLine(Invariant($"    keepalive-interval = {Math.Max(1, o.HoldTime / 3)}"));
         foreach (var afi in new[] { "ipv4-unicast", "ipv6-unicast" })
