@@ -148,6 +148,14 @@ public sealed class CollectorProcess : IDisposable
         return found!;
     }
 
+    /// <summary>Waits until the collector's log (stderr) has a line containing <paramref name="text"/>.</summary>
+    public Task WaitForLogAsync(string text, TimeSpan timeout) =>
+        ProcessRunner.WaitUntilAsync(() =>
+        {
+            if (HasExited) throw new InvalidOperationException($"collector exited with code {_process.ExitCode}:\n{StderrTail}");
+            lock (_stderr) return Task.FromResult(_stderr.Any(l => l.Contains(text, StringComparison.Ordinal)));
+        }, timeout, () => Task.FromResult($"collector log line \"{text}\"\n{Describe()}"), TimeSpan.FromMilliseconds(100));
+
     /// <summary>The collector's state changes and detection events so far, and its log tail, for failure messages.</summary>
     public string Describe()
     {

@@ -64,6 +64,8 @@ public sealed class IxpCullingFixture : IAsyncLifetime
             "--hold-time", HoldTime.ToString(CultureInfo.InvariantCulture), "--stdout",
             "--cull-window", CullWindow.ToString(CultureInfo.InvariantCulture),
         ]);
+        // Speakers connect at once; a refused first attempt would cost OpenBGPD and GoBGP their retry waits.
+        await Collector.WaitForLogAsync($"listening on {c.Ipv4}:179", TimeSpan.FromSeconds(30));
         Bird = new BirdSpeaker(Options("bird", 65002, seed: 52));
         Frr = new FrrSpeaker(Options("frr", 65003, seed: 53));
         Gobgp = new GobgpSpeaker(Options("gobgp", 65004, seed: 54));
