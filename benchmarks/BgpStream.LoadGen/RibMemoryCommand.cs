@@ -76,8 +76,8 @@ internal static class RibMemoryCommand
 
     private sealed record TableFacts(long Prefixes, int IPv4, int IPv6, int CorpusPrefixes, int TableSets, int[] PeerSets, long Messages, long Bytes);
 
-    private sealed record OursResult(long Routes, double Seconds, MemorySnapshot Baseline, MemorySnapshot Loaded, long PeakRss, MemorySnapshot Trimmed,
-        TableSlots Slots, TableSlots TrimmedSlots, long OverflowSegmentBytes, int AttributeBlocks, long AttributeBytes, long Updates, long Overflowed)
+    private sealed record OursResult(long Routes, double Seconds, MemorySnapshot Baseline, MemorySnapshot Loaded, long PeakRss, MemorySnapshot Alone, MemorySnapshot Trimmed,
+        TableSlots Slots, TableSlots AloneSlots, TableSlots TrimmedSlots, long OverflowSegmentBytes, bool CollectorCollected, int AttributeBlocks, long AttributeBytes, long Updates, long Overflowed)
     {
         public long HeapBytes => Loaded.GcHeapBytes - Baseline.GcHeapBytes;
         public long RssBytes => Loaded.RssBytes - Baseline.RssBytes;
@@ -111,6 +111,9 @@ internal static class RibMemoryCommand
             GC.WaitForPendingFinalizers();
         }
         Thread.Sleep(500);
+        var info = GC.GetGCMemoryInfo(GCKind.Any);
+        Console.Error.WriteLine($"  GC: total memory {Machine.Mib(GC.GetTotalMemory(false))}, heap size {Machine.Mib(info.HeapSizeBytes)}, fragmented {Machine.Mib(info.FragmentedBytes)}, "
+            + $"pinned objects {info.PinnedObjectsCount}, LOH {Machine.Mib(info.GenerationInfo[3].SizeAfterBytes)}, POH {Machine.Mib(info.GenerationInfo[4].SizeAfterBytes)}, gen2 {Machine.Mib(info.GenerationInfo[2].SizeAfterBytes)}");
         return MemorySnapshot.Take(collect: false);
     }
 
@@ -118,6 +121,28 @@ internal static class RibMemoryCommand
     {
         var baseline = Measure();
         bool peakReset = MemorySnapshot.ResetPeak(Environment.ProcessId);
+        var load = await LoadAsync(feeds, variations, expected, timeout);
+        long peak = peakReset ? load.PeakRss : -1;
+        // The collector is gone (the consumer stopped first, so its sessions going down did not clear
+        // the RIB): what is left over the baseline is the RIB.
+        var alone = Measure();
+        Console.Error.WriteLine($"  collector object after StopAsync: {(load.Collector.IsAlive ? "still reachable" : "collected")}");
+        var rib = load.Rib;
+        var aloneSlots = Slots(rib, trim: true);
+        var trimmed = Measure();
+        var trimmedSlots = Slots(rib, trim: false);
+        var result = new OursResult(rib.RouteCount, load.Seconds, baseline, load.Loaded, peak, alone, trimmed, load.Slots, aloneSlots, trimmedSlots,
+            load.OverflowSegmentBytes, !load.Collector.IsAlive, rib.Attributes.Count, rib.Attributes.Bytes, rib.Updates, load.Overflowed);
+        GC.KeepAlive(rib);
+        return result;
+    }
+
+    private sealed record LoadResult(AdjRibIn Rib, double Seconds, long PeakRss, MemorySnapshot Loaded, TableSlots Slots, long OverflowSegmentBytes, long Overflowed,
+        WeakReference Collector);
+
+    /// <summary>The tables through the in-process collector into an Adj-RIB-In; measured while the sessions are up, then the collector is stopped.</summary>
+    private static async Task<LoadResult> LoadAsync(EncodedFeed[] feeds, PeerVariation[] variations, long expected, TimeSpan timeout)
+    {
         var collector = new Collector(new CollectorOptions
         {
             Listen = [new IPEndPoint(IPAddress.Loopback, 0)],
@@ -127,13 +152,20 @@ internal static class RibMemoryCommand
         });
         var rib = new AdjRibIn();
         collector.Start();
+        using var stopConsumer = new CancellationTokenSource();
         // One consumer applies the records, as the RIB requires; the route count is read from here.
         var consumer = Task.Run(async () =>
         {
-            await foreach (var record in collector.Output.Reader.ReadAllAsync())
+            try
             {
-                rib.Apply(record);
-                record.Release();
+                await foreach (var record in collector.Output.Reader.ReadAllAsync(stopConsumer.Token))
+                {
+                    rib.Apply(record);
+                    record.Release();
+                }
+            }
+            catch (OperationCanceledException)
+            {
             }
         });
         var feeders = new List<Feeder>();
@@ -155,20 +187,19 @@ internal static class RibMemoryCommand
             }
             double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
             await sends;
-            long peak = peakReset ? MemorySnapshot.Status(Environment.ProcessId, "VmHWM:") : -1;
+            long peak = MemorySnapshot.Status(Environment.ProcessId, "VmHWM:");
             var loaded = Measure();
-            var slots = Slots(rib, trim: false);
-            Slots(rib, trim: true);
-            var trimmed = Measure();
-            var trimmedSlots = Slots(rib, trim: false);
-            return new OursResult(rib.RouteCount, seconds, baseline, loaded, peak, trimmed, slots, trimmedSlots, OverflowSegmentBytes(collector.Output), rib.Attributes.Count, rib.Attributes.Bytes, rib.Updates,
-                collector.Output.Overflowed);
+            return new LoadResult(rib, seconds, peak, loaded, Slots(rib, trim: false), OverflowSegmentBytes(collector.Output), collector.Output.Overflowed,
+                new WeakReference(collector));
         }
         finally
         {
+            stopConsumer.Cancel();
+            await consumer.WaitAsync(TimeSpan.FromSeconds(30));
             foreach (var f in feeders) await f.DisposeAsync();
             await collector.StopAsync(timeout: TimeSpan.FromSeconds(2));
-            await consumer.WaitAsync(TimeSpan.FromSeconds(30));
+            // Records the consumer no longer reads: their pooled buffers go back.
+            while (collector.Output.Reader.TryRead(out var left)) left.Release();
         }
     }
 
@@ -312,12 +343,15 @@ internal static class RibMemoryCommand
         sb.AppendLine("|---|---:|---:|---:|---:|");
         sb.AppendLine(c, $"| bgpstream `AdjRibIn`, live GC heap | {ours.Routes:N0} | {ours.Seconds:F1} | {Machine.Mib(ours.HeapBytes)} | **{heap:F1}** |");
         sb.AppendLine(c, $"| bgpstream process, RSS | {ours.Routes:N0} | | {Machine.Mib(ours.RssBytes)} | **{rss:F1}** |");
-        sb.AppendLine(c, $"| bgpstream, hash tables trimmed (see below), live GC heap | {ours.Routes:N0} | | {Machine.Mib(ours.Trimmed.GcHeapBytes - ours.Baseline.GcHeapBytes)} | {(ours.Trimmed.GcHeapBytes - ours.Baseline.GcHeapBytes) / routes:F1} |");
-        sb.AppendLine(c, $"| bgpstream, hash tables trimmed, RSS | {ours.Routes:N0} | | {Machine.Mib(ours.Trimmed.RssBytes - ours.Baseline.RssBytes)} | {(ours.Trimmed.RssBytes - ours.Baseline.RssBytes) / routes:F1} |");
+        void Ours(string name, MemorySnapshot m, Func<MemorySnapshot, long> f) =>
+            sb.AppendLine(c, $"| {name} | {ours.Routes:N0} | | {Machine.Mib(f(m) - f(ours.Baseline))} | {(f(m) - f(ours.Baseline)) / routes:F1} |");
+        Ours("bgpstream, hash tables trimmed (see below), collector stopped, live GC heap", ours.Trimmed, m => m.GcHeapBytes);
+        Ours("bgpstream, hash tables trimmed, collector stopped, RSS", ours.Trimmed, m => m.RssBytes);
         sb.AppendLine(c, $"| BIRD {FullTableCommand.BirdVersion()}, RSS | {theirs.Routes:N0} | {theirs.Seconds:F1} | {Machine.Mib(theirs.RssBytes)} | **{birdRss:F1}** |");
         sb.AppendLine(c, $"| BIRD, `show memory` Total | {theirs.Routes:N0} | | {Machine.Mib(theirs.ShowMemoryBytes - theirs.ShowMemoryBefore)} | **{birdMemory:F1}** |");
         sb.AppendLine();
-        sb.AppendLine(c, $"**BIRD RSS / bgpstream: {birdRss / heap:F1}× (live heap), {birdRss / rss:F1}× (RSS)**");
+        sb.AppendLine(c, $"**BIRD RSS / bgpstream: {birdRss / heap:F1}× (live heap), {birdRss / rss:F1}× (RSS)**; with the hash tables trimmed "
+            + $"{birdRss * routes / (ours.Trimmed.GcHeapBytes - ours.Baseline.GcHeapBytes):F1}× (live heap), {birdRss * routes / (ours.Trimmed.RssBytes - ours.Baseline.RssBytes):F1}× (RSS)");
         sb.AppendLine();
         sb.AppendLine(c, $"- bgpstream attribute store: {ours.AttributeBlocks:N0} distinct attribute blocks, {Machine.Mib(ours.AttributeBytes)} of attribute bytes "
             + $"({ours.AttributeBytes / routes:F1} B/route); {ours.Updates:N0} UPDATEs applied, {ours.Overflowed:N0} through the collector's overflow queue; "
@@ -326,9 +360,9 @@ internal static class RibMemoryCommand
             + $"a `Dictionary` grows to the prime above twice its size), attribute index {ours.Slots.Blocks:N0} in {ours.Slots.BlockCapacity:N0}. "
             + $"\"Trimmed\": `TrimExcess()` on every one of them (reflection; what sizing them at End-of-RIB would give), then measured again");
         sb.AppendLine();
-        sb.AppendLine("Where bgpstream's bytes go (the RIB's arrays added up through reflection, object headers included; the rest of the heap growth is the collector's and the runtime's):");
+        sb.AppendLine("Where bgpstream's bytes go (the RIB's arrays added up through reflection, object headers included; the rest is the live heap growth less those):");
         sb.AppendLine();
-        sb.AppendLine("| | as loaded | B/route | trimmed | B/route |");
+        sb.AppendLine("| | sessions up, as loaded | B/route | collector stopped, trimmed | B/route |");
         sb.AppendLine("|---|---:|---:|---:|---:|");
         void Row(string name, long loaded, long trimmed) =>
             sb.AppendLine(c, $"| {name} | {Machine.Mib(loaded)} | {loaded / routes:F1} | {Machine.Mib(trimmed)} | {trimmed / routes:F1} |");
@@ -336,8 +370,11 @@ internal static class RibMemoryCommand
         Row("attribute blocks (byte arrays)", ours.Slots.BlockBytes, ours.TrimmedSlots.BlockBytes);
         Row("attribute index (hash table, id arrays)", ours.Slots.IndexBytes, ours.TrimmedSlots.IndexBytes);
         Row("collector: the overflow queue's retained segment (not the RIB's)", ours.OverflowSegmentBytes, ours.OverflowSegmentBytes);
-        Row("rest of the live heap growth", ours.HeapBytes - ours.Slots.Total - ours.OverflowSegmentBytes,
+        Row("rest: not attributed (the collector's channel and sessions, pools, runtime)", ours.HeapBytes - ours.Slots.Total - ours.OverflowSegmentBytes,
             ours.Trimmed.GcHeapBytes - ours.Baseline.GcHeapBytes - ours.TrimmedSlots.Total - ours.OverflowSegmentBytes);
+        sb.AppendLine();
+        sb.AppendLine(c, $"Collector stopped: the consumer was stopped first (so the sessions going down did not clear the RIB), then the collector; heap then "
+            + $"+{Machine.Mib(ours.Alone.GcHeapBytes - ours.Baseline.GcHeapBytes)}, the collector object {(ours.CollectorCollected ? "collected" : "still reachable after `StopAsync` (its overflow segment with it)")}.");
         sb.AppendLine();
         sb.AppendLine(c, $"- peak RSS while loading (VmHWM, reset after the baseline): bgpstream +{Machine.Mib(ours.PeakRss - ours.Baseline.RssBytes)} ({(ours.PeakRss - ours.Baseline.RssBytes) / routes:F1} B/route; "
             + $"UPDATEs waiting in the collector's overflow queue, hash tables while they grow); BIRD {Machine.Mib(theirs.PeakRss - theirs.RssBefore)} ({(theirs.PeakRss - theirs.RssBefore) / routes:F1} B/route)");
