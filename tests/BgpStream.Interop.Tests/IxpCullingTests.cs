@@ -26,9 +26,9 @@ public sealed class IxpCullingTests(IxpCullingFixture ixp, ITestOutputHelper out
     public async Task Involuntary_culling_by_the_fabric_filter_is_one_cull_of_all_four_sessions()
     {
         await ixp.RestoreAsync();
-        try
+        await RestoringAfterAsync(async () =>
         {
-            output.WriteLine($"fixture start (fabric, collector, four speakers Established): {ixp.StartupTime.TotalSeconds:F1} s");
+            output.WriteLine($"fixture start (fabric, collector, four speakers Established): {ixp.StartupTime.TotalSeconds:F1} s ({ixp.StartupDetails})");
             int mark = ixp.Collector.LineCount;
             await ixp.Fabric.BlockBgpAsync();
             var blockedAt = DateTimeOffset.UtcNow;
@@ -39,9 +39,9 @@ public sealed class IxpCullingTests(IxpCullingFixture ixp, ITestOutputHelper out
                 "cull_start after the fabric filter", ixp.DescribeAsync);
             var latency = start.ReceivedAt - blockedAt;
             output.WriteLine($"cull_start {latency.TotalSeconds:F1} s after the block: {start}");
-            Assert.True(latency <= bound, $"cull_start came {latency.TotalSeconds:F1} s after the block, over {bound.TotalSeconds} s:\n{start}\n{await ixp.DescribeAsync()}");
-            AssertCull(start, "involuntary", ixp.Speakers);
-            Assert.Equal("4", Evidence(start, "involuntary"));
+            await ExpectAsync(latency <= bound, $"cull_start {latency.TotalSeconds:F1} s after the block, within {bound.TotalSeconds} s", start);
+            await ExpectCullAsync(start, "involuntary", ixp.Speakers);
+            await ExpectAsync(Evidence(start, "involuntary") == "4", "evidence involuntary = 4", start);
 
             await ixp.Fabric.UnblockBgpAsync();
             var unblockedAt = DateTimeOffset.UtcNow;
@@ -59,14 +59,10 @@ public sealed class IxpCullingTests(IxpCullingFixture ixp, ITestOutputHelper out
                     && l.Json.GetProperty("peer_ip").GetString() == s.Options.LocalAddress.ToString()).FirstOrDefault();
                 output.WriteLine($"{s.Name} Established again {(up is null ? "?" : $"{(up.ReceivedAt - unblockedAt).TotalSeconds:F1} s")} after the unblock");
             }
-            AssertCull(end, "involuntary", ixp.Speakers);
-            Assert.Equal("returned", Evidence(end, "ended"));
-            Assert.Single(ixp.Collector.Lines(mark, l => l.Type == "cull_start"));
-        }
-        finally
-        {
-            await ixp.RestoreAsync();
-        }
+            await ExpectCullAsync(end, "involuntary", ixp.Speakers);
+            await ExpectAsync(Evidence(end, "ended") == "returned", "evidence ended = returned", end);
+            await ExpectOneStartAsync(mark);
+        });
     }
 
     /// <summary>
@@ -77,7 +73,7 @@ public sealed class IxpCullingTests(IxpCullingFixture ixp, ITestOutputHelper out
     public async Task Voluntary_shutdowns_of_BIRD_and_FRR_are_one_voluntary_cull_with_their_texts()
     {
         await ixp.RestoreAsync();
-        try
+        await RestoringAfterAsync(async () =>
         {
             int mark = ixp.Collector.LineCount;
             const string birdText = "IXP maintenance TICKET-5 (BIRD)";
@@ -88,12 +84,12 @@ public sealed class IxpCullingTests(IxpCullingFixture ixp, ITestOutputHelper out
             var start = await ixp.Collector.WaitForAsync(l => l.Type == "cull_start", mark, TimeSpan.FromSeconds(30),
                 "voluntary cull_start", ixp.DescribeAsync);
             output.WriteLine($"cull_start {(start.ReceivedAt - shutAt).TotalSeconds:F1} s after the shutdowns: {start}");
-            AssertCull(start, "voluntary", [ixp.Bird, ixp.Frr]);
+            await ExpectCullAsync(start, "voluntary", [ixp.Bird, ixp.Frr]);
             foreach (var (speaker, text) in new[] { ((BgpSpeaker)ixp.Bird, birdText), (ixp.Frr, frrText) })
             {
                 string peer = PeerEvidence(start, speaker);
-                Assert.Contains("Cease 6/2", peer);
-                Assert.Contains($"\"{text}\"", peer);
+                await ExpectAsync(peer.Contains("Cease 6/2", StringComparison.Ordinal) && peer.Contains($"\"{text}\"", StringComparison.Ordinal),
+                    $"{speaker.Name}'s evidence has Cease 6/2 and \"{text}\"", start);
             }
 
             var enabledAt = DateTimeOffset.UtcNow;
@@ -102,13 +98,9 @@ public sealed class IxpCullingTests(IxpCullingFixture ixp, ITestOutputHelper out
             var end = await ixp.Collector.WaitForAsync(l => l.Type == "cull_end", start.Index, CullEndTimeout,
                 "cull_end after re-enabling BIRD and FRR", ixp.DescribeAsync);
             output.WriteLine($"cull_end {(end.ReceivedAt - enabledAt).TotalSeconds:F1} s after the re-enable: {end}");
-            AssertCull(end, "voluntary", [ixp.Bird, ixp.Frr]);
-            Assert.Single(ixp.Collector.Lines(mark, l => l.Type == "cull_start"));
-        }
-        finally
-        {
-            await ixp.RestoreAsync();
-        }
+            await ExpectCullAsync(end, "voluntary", [ixp.Bird, ixp.Frr]);
+            await ExpectOneStartAsync(mark);
+        });
     }
 
     /// <summary>
@@ -119,7 +111,7 @@ public sealed class IxpCullingTests(IxpCullingFixture ixp, ITestOutputHelper out
     public async Task FRR_draining_with_graceful_shutdown_before_its_shutdown_is_a_pre_drain_cull()
     {
         await ixp.RestoreAsync();
-        try
+        await RestoringAfterAsync(async () =>
         {
             int mark = ixp.Collector.LineCount;
             string frr = ixp.Frr.Options.LocalAddress.ToString();
@@ -138,31 +130,58 @@ public sealed class IxpCullingTests(IxpCullingFixture ixp, ITestOutputHelper out
             var start = await ixp.Collector.WaitForAsync(l => l.Type == "cull_start", mark, TimeSpan.FromSeconds(30),
                 "pre-drain cull_start", ixp.DescribeAsync);
             output.WriteLine($"cull_start {(start.ReceivedAt - shutAt).TotalSeconds:F1} s after the shutdown: {start}");
-            AssertCull(start, "pre-drain", [ixp.Frr]);
-            Assert.Contains($"graceful_shutdown {routes}/{routes} prefixes", PeerEvidence(start, ixp.Frr));
+            await ExpectCullAsync(start, "pre-drain", [ixp.Frr]);
+            await ExpectAsync(PeerEvidence(start, ixp.Frr).Contains($"graceful_shutdown {routes}/{routes} prefixes", StringComparison.Ordinal),
+                $"FRR's evidence has graceful_shutdown {routes}/{routes} prefixes", start);
 
             await ixp.Frr.SetGracefulShutdownAsync(false);
             await ixp.Frr.EnableAsync();
             var end = await ixp.Collector.WaitForAsync(l => l.Type == "cull_end", start.Index, CullEndTimeout,
                 "cull_end after re-enabling FRR", ixp.DescribeAsync);
-            AssertCull(end, "pre-drain", [ixp.Frr]);
-        }
-        finally
-        {
-            await ixp.RestoreAsync();
-        }
+            await ExpectCullAsync(end, "pre-drain", [ixp.Frr]);
+            await ExpectOneStartAsync(mark);
+        });
     }
 
-    private static void AssertCull(CollectorLine line, string cls, IReadOnlyList<BgpSpeaker> speakers)
+    /// <summary>Runs a test body, then puts the LAN back; a failed restore does not hide the body's failure.</summary>
+    private async Task RestoringAfterAsync(Func<Task> body)
+    {
+        try
+        {
+            await body();
+        }
+        catch
+        {
+            try { await ixp.RestoreAsync(); }
+            catch (Exception ex) { output.WriteLine($"restoring the LAN after the failure failed too: {ex}"); }
+            throw;
+        }
+        await ixp.RestoreAsync();
+    }
+
+    /// <summary>Fails with the event, the speakers' state and the collector's log.</summary>
+    private async Task ExpectAsync(bool ok, string what, CollectorLine line)
+    {
+        if (!ok) Assert.Fail($"expected {what}:\n{line}\n{await ixp.DescribeAsync()}");
+    }
+
+    private async Task ExpectCullAsync(CollectorLine line, string cls, IReadOnlyList<BgpSpeaker> speakers)
     {
         var json = line.Json;
-        Assert.Equal(cls, json.GetProperty("class").GetString());
+        await ExpectAsync(json.GetProperty("class").GetString() == cls, $"class {cls}", line);
         // No --lan: the connected subnet of the collector's veth.
-        Assert.Equal(IxpFabric.Lan4.ToString(), json.GetProperty("lan").GetString());
-        var expected = speakers.Select(s => (s.Options.LocalAddress.ToString(), s.Options.LocalAs)).OrderBy(p => p.Item1).ToArray();
+        await ExpectAsync(json.GetProperty("lan").GetString() == IxpFabric.Lan4.ToString(), $"lan {IxpFabric.Lan4}", line);
+        var expected = speakers.Select(s => $"{s.Options.LocalAddress} AS{s.Options.LocalAs}").Order(StringComparer.Ordinal);
         var actual = json.GetProperty("peers").EnumerateArray()
-            .Select(p => (p.GetProperty("ip").GetString()!, p.GetProperty("asn").GetUInt32())).OrderBy(p => p.Item1).ToArray();
-        Assert.Equal(expected, actual);
+            .Select(p => $"{p.GetProperty("ip").GetString()} AS{p.GetProperty("asn").GetUInt32()}").Order(StringComparer.Ordinal);
+        await ExpectAsync(expected.SequenceEqual(actual), $"peers {string.Join(", ", expected)}", line);
+    }
+
+    private async Task ExpectOneStartAsync(int mark)
+    {
+        var starts = ixp.Collector.Lines(mark, l => l.Type == "cull_start");
+        if (starts.Count != 1)
+            Assert.Fail($"expected one cull_start, got {starts.Count}:\n{string.Join('\n', starts)}\n{await ixp.DescribeAsync()}");
     }
 
     private static string Evidence(CollectorLine line, string name) =>

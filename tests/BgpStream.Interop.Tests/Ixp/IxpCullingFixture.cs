@@ -35,6 +35,7 @@ public sealed class IxpCullingFixture : IAsyncLifetime
     public IReadOnlyList<BgpSpeaker> Speakers { get; private set; } = [];
     /// <summary>How long the first "all Established" took, from the collector's start.</summary>
     public TimeSpan StartupTime { get; private set; }
+    public string StartupDetails { get; private set; } = "";
 
     public async Task InitializeAsync()
     {
@@ -71,9 +72,17 @@ public sealed class IxpCullingFixture : IAsyncLifetime
         Gobgp = new GobgpSpeaker(Options("gobgp", 65004, seed: 54));
         OpenBgpd = new OpenBgpdSpeaker(Options("openbgpd", 65005, seed: 55));
         Speakers = [Bird, Frr, Gobgp, OpenBgpd];
-        await Task.WhenAll(Speakers.Select(s => s.StartAsync()));
+        var timings = new System.Collections.Concurrent.ConcurrentBag<string>();
+        await Task.WhenAll(Speakers.Select(async s =>
+        {
+            await s.StartAsync();
+            timings.Add($"{s.Name} routes loaded {watch.Elapsed.TotalSeconds:F1} s");
+            await s.WaitEstablishedAsync(EstablishTimeout);
+            timings.Add($"{s.Name} Established {watch.Elapsed.TotalSeconds:F1} s");
+        }));
         await WaitAllEstablishedAsync();
         StartupTime = watch.Elapsed;
+        StartupDetails = string.Join("; ", timings.Order(StringComparer.Ordinal));
     }
 
     private SpeakerOptions Options(string member, uint asn, int seed)
