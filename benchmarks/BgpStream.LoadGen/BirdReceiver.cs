@@ -7,8 +7,8 @@ using System.Text.RegularExpressions;
 namespace BgpStream.LoadGen;
 
 /// <summary>
-/// BIRD 2 as the receiving side of the full-table comparison: a passive BGP protocol on a custom
-/// port that imports everything into master4/master6 and exports nothing. Next hops resolve through
+/// BIRD 2 as the receiving side of the full-table comparisons: one passive BGP protocol per
+/// neighbor, all on one custom port, that imports everything into master4/master6 and exports nothing. Next hops resolve through
 /// static routes over lo, as a multihop session's recursive next hops would through an IGP. The
 /// process and its temporary directory go away on dispose, whatever happened.
 /// </summary>

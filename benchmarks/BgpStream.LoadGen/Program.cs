@@ -43,6 +43,7 @@ internal static class Usage
           ribmemory  N peers each sending a full table (own AS, next hops and a share of own paths) into
                      an Adj-RIB-In behind the in-process collector and into BIRD 2: bytes per route each side
                      --peers N (10) --prefixes P (1000000) --timeout-seconds S (1200)
+                     --pause-seconds S (0: once loaded, wait S s with the sessions up, for dotnet-gcdump)
           peers      (internal) the peer side of 'sessions' against --target ADDR:PORT
 
         """;

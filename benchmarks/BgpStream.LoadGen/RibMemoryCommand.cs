@@ -34,7 +34,8 @@ internal static class RibMemoryCommand
         long expected = feeds.Sum(f => f.Prefixes);
         Console.Error.WriteLine($"{peers} tables, {expected:N0} routes, built in {clock.Elapsed.TotalSeconds:F0} s");
 
-        var ours = await IntoAdjRibInAsync(feeds, variations, expected, timeout);
+        var pause = TimeSpan.FromSeconds(options.Int("pause-seconds", 0));
+        var ours = await IntoAdjRibInAsync(feeds, variations, expected, timeout, pause);
         Console.Error.WriteLine($"bgpstream: {ours.Routes:N0} routes; heap +{Machine.Mib(ours.HeapBytes)}, RSS +{Machine.Mib(ours.RssBytes)} (load {Machine.LoadAverage()})");
         var theirs = await IntoBirdAsync(feeds, variations, expected, timeout);
         Console.Error.WriteLine($"BIRD: {theirs.Routes:N0} routes; RSS +{Machine.Mib(theirs.RssBytes)}, show memory {Machine.Mib(theirs.ShowMemoryBytes)} (load {Machine.LoadAverage()})");
@@ -117,11 +118,11 @@ internal static class RibMemoryCommand
         return MemorySnapshot.Take(collect: false);
     }
 
-    private static async Task<OursResult> IntoAdjRibInAsync(EncodedFeed[] feeds, PeerVariation[] variations, long expected, TimeSpan timeout)
+    private static async Task<OursResult> IntoAdjRibInAsync(EncodedFeed[] feeds, PeerVariation[] variations, long expected, TimeSpan timeout, TimeSpan pause)
     {
         var baseline = Measure();
         bool peakReset = MemorySnapshot.ResetPeak(Environment.ProcessId);
-        var load = await LoadAsync(feeds, variations, expected, timeout);
+        var load = await LoadAsync(feeds, variations, expected, timeout, pause);
         long peak = peakReset ? load.PeakRss : -1;
         // The collector is gone (the consumer stopped first, so its sessions going down did not clear
         // the RIB): what is left over the baseline is the RIB.
@@ -141,7 +142,8 @@ internal static class RibMemoryCommand
         WeakReference Collector);
 
     /// <summary>The tables through the in-process collector into an Adj-RIB-In; measured while the sessions are up, then the collector is stopped.</summary>
-    private static async Task<LoadResult> LoadAsync(EncodedFeed[] feeds, PeerVariation[] variations, long expected, TimeSpan timeout)
+    /// <param name="pause">How long to wait once loaded and measured, sessions up, for a heap dump (<c>dotnet-gcdump collect -p PID</c>).</param>
+    private static async Task<LoadResult> LoadAsync(EncodedFeed[] feeds, PeerVariation[] variations, long expected, TimeSpan timeout, TimeSpan pause)
     {
         var collector = new Collector(new CollectorOptions
         {
@@ -189,6 +191,11 @@ internal static class RibMemoryCommand
             await sends;
             long peak = MemorySnapshot.Status(Environment.ProcessId, "VmHWM:");
             var loaded = Measure();
+            if (pause > TimeSpan.Zero)
+            {
+                Console.Error.WriteLine($"pid {Environment.ProcessId}: loaded, pausing {pause.TotalSeconds:F0} s (--pause-seconds) for a heap dump");
+                await Task.Delay(pause);
+            }
             return new LoadResult(rib, seconds, peak, loaded, Slots(rib, trim: false), OverflowSegmentBytes(collector.Output), collector.Output.Overflowed,
                 new WeakReference(collector));
         }
