@@ -78,7 +78,7 @@ internal static class RibMemoryCommand
     private sealed record TableFacts(long Prefixes, int IPv4, int IPv6, int CorpusPrefixes, int TableSets, int[] PeerSets, long Messages, long Bytes);
 
     private sealed record OursResult(long Routes, double Seconds, MemorySnapshot Baseline, MemorySnapshot Loaded, long PeakRss, MemorySnapshot Alone, MemorySnapshot Trimmed,
-        TableSlots Slots, TableSlots AloneSlots, TableSlots TrimmedSlots, long OverflowSegmentBytes, bool CollectorCollected, int AttributeBlocks, long AttributeBytes, long Updates, long Overflowed)
+        TableSlots Slots, TableSlots TrimmedSlots, long OverflowSegmentBytes, bool CollectorCollected, int AttributeBlocks, long AttributeBytes, long Updates, long Overflowed)
     {
         public long HeapBytes => Loaded.GcHeapBytes - Baseline.GcHeapBytes;
         public long RssBytes => Loaded.RssBytes - Baseline.RssBytes;
@@ -129,10 +129,10 @@ internal static class RibMemoryCommand
         var alone = Measure();
         Console.Error.WriteLine($"  collector object after StopAsync: {(load.Collector.IsAlive ? "still reachable" : "collected")}");
         var rib = load.Rib;
-        var aloneSlots = Slots(rib, trim: true);
+        Slots(rib, trim: true);
         var trimmed = Measure();
         var trimmedSlots = Slots(rib, trim: false);
-        var result = new OursResult(rib.RouteCount, load.Seconds, baseline, load.Loaded, peak, alone, trimmed, load.Slots, aloneSlots, trimmedSlots,
+        var result = new OursResult(rib.RouteCount, load.Seconds, baseline, load.Loaded, peak, alone, trimmed, load.Slots, trimmedSlots,
             load.OverflowSegmentBytes, !load.Collector.IsAlive, rib.Attributes.Count, rib.Attributes.Bytes, rib.Updates, load.Overflowed);
         GC.KeepAlive(rib);
         return result;
