@@ -24,11 +24,23 @@ public sealed partial class AdjRibIn
         if (withdrawAll && (!update.Nlri.IsEmpty || attrs.TryGetMpReach(out _))) TreatedAsWithdraw++;
         bool malformed = false;
 
+        if (update.IsEndOfRib)
+        {
+            EndOfRib(peer, RibFamily.IPv4Unicast);
+            return;
+        }
         var withdrawn = update.ReadWithdrawn();
         malformed |= !Withdraw(peer, ref withdrawn);
         if (attrs.TryGetMpUnreach(out var unreach))
         {
             var reader = UpdateMessage.ReadMpUnreach(attrs, unreach, context);
+            // RFC 4724 §2: End-of-RIB of another family is an UPDATE with nothing but an empty MP_UNREACH_NLRI.
+            if (reader.AtEnd && update.WithdrawnRoutes.IsEmpty && update.Nlri.IsEmpty && attrs.Count == 1
+                && RibFamilies.TryFrom(reader.Afi, reader.Safi, out var family))
+            {
+                EndOfRib(peer, family);
+                return;
+            }
             malformed |= !Withdraw(peer, ref reader);
         }
         if (!update.Nlri.IsEmpty)
@@ -95,6 +107,22 @@ public sealed partial class AdjRibIn
             }
         }
         return reader.AtEnd;
+    }
+
+    /// <summary>
+    /// The peer has sent its table of the family (RFC 4724 §2): the hash table grew by doubling and is
+    /// up to half empty, so it is sized to what it holds now (27 % of a full table's bytes, benchmarks/RESULTS.md
+    /// "RIB memory"). Later changes are small against a full table.
+    /// </summary>
+    private static void EndOfRib(PeerRib peer, RibFamily family)
+    {
+        switch (family)
+        {
+            case RibFamily.IPv4Unicast: peer.IPv4Unicast?.TrimExcess(); break;
+            case RibFamily.IPv4Multicast: peer.IPv4Multicast?.TrimExcess(); break;
+            case RibFamily.IPv6Unicast: peer.IPv6Unicast?.TrimExcess(); break;
+            default: peer.IPv6Multicast?.TrimExcess(); break;
+        }
     }
 
     private bool Skip(ref NlriReader reader)

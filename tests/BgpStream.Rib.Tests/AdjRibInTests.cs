@@ -51,6 +51,43 @@ public sealed class AdjRibInTests
     }
 
     [Fact]
+    public void End_of_RIB_sizes_the_familys_table_to_its_routes_and_keeps_them()
+    {
+        // 3,000 routes per family: a doubling table ends with room for up to twice as many.
+        for (int i = 0; i < 3_000; i += 100)
+        {
+            int first = i;
+            _rib.Apply(Update(_a, 1, (ref w) =>
+            {
+                Basic(ref w, V4("10.0.0.1"), 65001);
+                for (int j = first; j < first + 100; j++) w.AddNlri(P($"10.{j >> 8}.{j & 255}.0/24"));
+            }));
+            _rib.Apply(Update(_a, 1, (ref w) =>
+            {
+                w.AddOrigin(Origin.Igp);
+                w.AddAsSequence([65001]);
+                var prefixes = Enumerable.Range(first, 100).Select(j => P($"2001:db8:{j:x}::/48")).ToArray();
+                w.AddMpReach(Afi.IPv6, Safi.Unicast, V6("2001:db8::1"), prefixes);
+            }));
+        }
+        var peer = _rib.Peers[0];
+        var before = (peer.IPv4Unicast!.Capacity, peer.IPv6Unicast!.Capacity);
+        Assert.True(before.Item1 > 3_600 && before.Item2 > 3_600, $"before End-of-RIB: capacities {before}");
+
+        // RFC 4724 §2: IPv4 unicast's End-of-RIB is an empty UPDATE, another family's an empty MP_UNREACH_NLRI.
+        _rib.Apply(Update(_a, 2, (ref w) => { }));
+        _rib.Apply(Update(_a, 2, (ref w) => w.AddMpUnreach(Afi.IPv6, Safi.Unicast, [])));
+
+        // The smallest prime size at or above the count (Dictionary's sizes are primes).
+        Assert.InRange(peer.IPv4Unicast.Capacity, 3_000, 3_600);
+        Assert.InRange(peer.IPv6Unicast.Capacity, 3_000, 3_600);
+        Assert.Equal(6_000, _rib.RouteCount);
+        Assert.Equal((0L, 0L), (_rib.Withdrawals, _rib.MalformedUpdates));
+        Assert.Equal(P("10.11.183.0/24"), Route(RibFamily.IPv4Unicast, "10.11.183.0/24").Prefix);
+        Assert.Equal(P("2001:db8:bb7::/48"), Route(RibFamily.IPv6Unicast, "2001:db8:bb7::/48").Prefix);
+    }
+
+    [Fact]
     public void Host_bits_are_masked_in_the_key()
     {
         _rib.Apply(Update(_a, 1, (ref w) => { Basic(ref w, V4("10.0.0.1"), 65001); w.AddNlri(P("192.0.2.77/24")); }));
