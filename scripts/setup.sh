@@ -16,6 +16,7 @@ command -v gobgpd >/dev/null 2>&1 || interop+=(gobgpd)
 command -v exabgp >/dev/null 2>&1 || interop+=(exabgp)
 [ -x /usr/sbin/bgpctl ] || interop+=(openbgpd)
 command -v ip >/dev/null 2>&1 || interop+=(iproute2)   # IPv6 test addresses on lo (ip -6 addr add)
+command -v nft >/dev/null 2>&1 || interop+=(nftables)   # the culling draft's packet filter on the test IXP's bridge
 missing+=("${interop[@]}")
 # Node.js runs the independent Arrow IPC readers of tests/BgpStream.Arrow.Tests (npm packages below).
 command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
