@@ -49,6 +49,18 @@ internal static class RibMemoryCommand
     /// The peers' encoded tables. A method of its own, not inlined, so that nothing of the build (a
     /// table is ~60 MB) is still reachable from a stack frame when the baseline is taken.
     /// </summary>
+    /// <summary>
+    /// The table followed by End-of-RIB for IPv4 and IPv6 unicast (RFC 4724 §2), as a peer that got the
+    /// collector's Graceful Restart capability sends them: the RIB sizes its tables to the routes there.
+    /// </summary>
+    private static EncodedFeed WithEndOfRib(EncodedFeed feed)
+    {
+        byte[] ipv4 = [.. Enumerable.Repeat((byte)0xff, 16), 0, 23, 2, 0, 0, 0, 0];
+        // MP_UNREACH_NLRI (optional, type 15, length 3): AFI 2, SAFI 1, no NLRI.
+        byte[] ipv6 = [.. Enumerable.Repeat((byte)0xff, 16), 0, 29, 2, 0, 0, 0, 6, 0x80, 15, 3, 0, 2, 1];
+        return feed with { Bytes = [.. feed.Bytes, .. ipv4, .. ipv6], Messages = feed.Messages + 2 };
+    }
+
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
     private static (EncodedFeed[] Feeds, TableFacts Facts) BuildFeeds(int target, PeerVariation[] variations)
     {
@@ -59,7 +71,7 @@ internal static class RibMemoryCommand
         for (int i = 0; i < variations.Length; i++)
         {
             var own = variations[i].Apply(table);
-            feeds[i] = own.Encode(variations[i].NextHop4, variations[i].NextHop6);
+            feeds[i] = WithEndOfRib(own.Encode(variations[i].NextHop4, variations[i].NextHop6));
             sets[i] = own.AttributeSets.Count;
             Console.Error.WriteLine($"peer {i + 1} (AS{variations[i].Asn}, {variations[i].Address()}): {feeds[i].Prefixes:N0} prefixes, {sets[i]:N0} attribute sets, "
                 + $"{feeds[i].Messages:N0} UPDATEs, {Machine.Mib(feeds[i].Bytes.Length)}");
@@ -189,6 +201,13 @@ internal static class RibMemoryCommand
             }
             double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
             await sends;
+            // The End-of-RIB markers come after the last route: measure once they are applied too.
+            long messages = feeds.Sum(f => (long)f.Messages);
+            while (rib.Updates < messages)
+            {
+                if (cts.IsCancellationRequested) throw new TimeoutException($"{rib.Updates:N0} of {messages:N0} UPDATEs applied");
+                await Task.Delay(50);
+            }
             long peak = MemorySnapshot.Status(Environment.ProcessId, "VmHWM:");
             var loaded = Measure();
             if (pause > TimeSpan.Zero)
