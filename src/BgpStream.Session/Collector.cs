@@ -7,6 +7,9 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace BgpStream.Session;
 
+/// <summary>What <see cref="Collector.ReloadPeers"/> did: entries now, and what happened to the sessions that were up.</summary>
+public sealed record PeerReloadResult(int Peers, int SessionsKept, int SessionsDeconfigured, int SessionsChanged);
+
 /// <summary>The collector's settings: who we are, where we listen, whom we accept.</summary>
 public sealed record CollectorOptions
 {
@@ -46,7 +49,10 @@ public sealed class Collector : IAsyncDisposable
 {
     private readonly CollectorOptions _options;
     private readonly ILogger _log;
-    private readonly PeerTable _peers;
+    /// <summary>Replaced whole by <see cref="ReloadPeers"/>; readers take one snapshot.</summary>
+    private volatile PeerTable _peers;
+    /// <summary>The dial loop of each active peer, by its entry; cancelled when a reload removes or changes the entry.</summary>
+    private readonly ConcurrentDictionary<PeerConfig, CancellationTokenSource> _dialers = new(ReferenceEqualityComparer.Instance);
     private readonly List<Socket> _listeners = [];
     private readonly ConcurrentDictionary<long, BgpConnection> _connections = new();
     private readonly ConcurrentDictionary<IPAddress, int> _perSource = new();
@@ -100,13 +106,88 @@ public sealed class Collector : IAsyncDisposable
             _listeners.Add(socket);
             _log.LogInformation("listening on {Endpoint}", socket.LocalEndPoint);
         }
-        foreach (var listener in _listeners) _loops.Add(Task.Run(() => AcceptLoopAsync(listener)));
-        foreach (var peer in _peers.Peers.Where(p => p.Active))
+        lock (_loops)
+            foreach (var listener in _listeners) _loops.Add(Task.Run(() => AcceptLoopAsync(listener)));
+        CheckActive(_peers);
+        foreach (var peer in _peers.Peers.Where(p => p.Active)) StartDialer(peer);
+        lock (_loops) _loops.Add(Task.Run(TickLoopAsync));
+    }
+
+    private static void CheckActive(PeerTable table)
+    {
+        foreach (var peer in table.Peers.Where(p => p.Active && !p.IsSingleAddress))
+            throw new ArgumentException($"peer {peer.Range}: only a single address can be active");
+    }
+
+    private void StartDialer(PeerConfig peer)
+    {
+        var cts = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+        _dialers[peer] = cts;
+        lock (_loops) _loops.Add(Task.Run(() => DialLoopAsync(peer, cts.Token)));
+    }
+
+    /// <summary>
+    /// A new peer list (SIGHUP or an edited configuration file): sessions whose entry is unchanged
+    /// (<see cref="PeerConfig.SameSessionSettings"/>) stay up; a session whose peer is gone ends with
+    /// Cease / Peer De-configured, one whose settings changed with Cease / Other Configuration Change
+    /// (RFC 4486 §4) and may come back under the new settings. TCP-MD5 keys and active peers' dial
+    /// loops follow the list. Invalid lists (an active range) change nothing.
+    /// </summary>
+    public PeerReloadResult ReloadPeers(IReadOnlyList<PeerConfig> peers)
+    {
+        var table = new PeerTable(peers);
+        CheckActive(table);
+        var old = _peers;
+        bool Kept(PeerConfig p, PeerTable other) => other.Peers.Any(o => o.SameSessionSettings(p));
+        // Keys first, so that a new peer's first SYN already finds its key on the listener.
+        foreach (var listener in _listeners)
         {
-            if (!peer.IsSingleAddress) throw new ArgumentException($"peer {peer.Range}: only a single address can be active");
-            _loops.Add(Task.Run(() => DialLoopAsync(peer)));
+            foreach (var p in old.Peers.Where(p => p.Md5Password is not null && Reachable(listener, p) && !table.Peers.Any(n => n.Range.Equals(p.Range) && n.Md5Password is not null)))
+                TryMd5(() => TcpMd5.DeleteKey(listener, p.Range), p);
+            foreach (var p in table.Peers.Where(p => p.Md5Password is not null && Reachable(listener, p) && !Kept(p, old)))
+                TryMd5(() => TcpMd5.SetKey(listener, p.Range, p.Md5Password!), p);
         }
-        _loops.Add(Task.Run(TickLoopAsync));
+        _peers = table;
+        _opens.Clear();
+        int kept = 0, deconfigured = 0, changed = 0;
+        foreach (var connection in _connections.Values)
+        {
+            var now = table.Find(connection.Info.PeerAddress);
+            if (now is null)
+            {
+                connection.Stop(null, NotificationCodes.CeaseSubcode.PeerDeconfigured);
+                deconfigured++;
+            }
+            else if (!now.SameSessionSettings(connection.Info.Config))
+            {
+                connection.Stop(null, NotificationCodes.CeaseSubcode.OtherConfigurationChange);
+                changed++;
+            }
+            else kept++;
+        }
+        foreach (var (peer, cts) in _dialers)
+        {
+            if (Kept(peer, table)) continue;
+            cts.Cancel();
+            _dialers.TryRemove(peer, out _);
+        }
+        foreach (var peer in table.Peers.Where(p => p.Active && !Kept(p, old))) StartDialer(peer);
+        var result = new PeerReloadResult(table.Peers.Count, kept, deconfigured, changed);
+        _log.LogInformation("peers reloaded: {Peers} entries; sessions kept {Kept}, de-configured {Deconfigured}, reset for changed settings {Changed}",
+            result.Peers, result.SessionsKept, result.SessionsDeconfigured, result.SessionsChanged);
+        return result;
+    }
+
+    private void TryMd5(Action set, PeerConfig peer)
+    {
+        try
+        {
+            set();
+        }
+        catch (SocketException e)
+        {
+            _log.LogError("{Range}: TCP-MD5 key could not be changed on the listener: {Error}", peer.Range, e.SocketErrorCode);
+        }
     }
 
     private static bool Reachable(Socket socket, PeerConfig peer) =>
@@ -126,7 +207,9 @@ public sealed class Collector : IAsyncDisposable
         _stopping.Cancel();
         try
         {
-            await Task.WhenAll(_loops).ConfigureAwait(false);
+            Task[] loops;
+            lock (_loops) loops = [.. _loops];
+            await Task.WhenAll(loops).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
@@ -159,10 +242,10 @@ public sealed class Collector : IAsyncDisposable
     /// between attempts (RFC 4271 §8.2.2 Connect/Active). The peer may still connect to us too;
     /// §6.8 sorts out the collision.
     /// </summary>
-    private async Task DialLoopAsync(PeerConfig peer)
+    private async Task DialLoopAsync(PeerConfig peer, CancellationToken stop)
     {
         var remote = new IPEndPoint(peer.Range.BaseAddress, peer.Port ?? 179);
-        while (!_stopping.IsCancellationRequested)
+        while (!stop.IsCancellationRequested)
         {
             if (!_connections.Values.Any(c => c.Info.PeerAddress.Equals(remote.Address)))
             {
@@ -170,7 +253,7 @@ public sealed class Collector : IAsyncDisposable
                 try
                 {
                     if (peer.Md5Password is not null) TcpMd5.SetKey(socket, peer.Range, peer.Md5Password);
-                    using var attempt = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+                    using var attempt = CancellationTokenSource.CreateLinkedTokenSource(stop);
                     attempt.CancelAfter(_options.ConnectRetryTime);
                     await socket.ConnectAsync(remote, attempt.Token).ConfigureAwait(false);
                     socket.NoDelay = true;
@@ -183,13 +266,13 @@ public sealed class Collector : IAsyncDisposable
                 catch (Exception e) when (e is SocketException or OperationCanceledException)
                 {
                     socket.Dispose();
-                    if (_stopping.IsCancellationRequested) return;
+                    if (stop.IsCancellationRequested) return;
                     _log.LogInformation("{Peer}: connection attempt failed: {Error}", remote, e is SocketException se ? se.SocketErrorCode.ToString() : "timed out");
                 }
             }
             try
             {
-                await Task.Delay(_options.ConnectRetryTime, Clock, _stopping.Token).ConfigureAwait(false);
+                await Task.Delay(_options.ConnectRetryTime, Clock, stop).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {

@@ -35,6 +35,27 @@ public sealed class TcpMd5Tests : IAsyncLifetime
         await _harness.WaitForTransitionAsync(t => t.To == SessionState.Established, TimeSpan.FromSeconds(5));
     }
 
+    [Fact]
+    public async Task A_reload_changes_the_listeners_keys()
+    {
+        // 127.0.3.1's password changes, 127.0.3.0/24 loses its key, 127.0.4.1 gets one.
+        _harness.Collector.ReloadPeers([
+            new PeerConfig { Range = PeerConfig.ParseRange("127.0.3.1"), RemoteAs = [65031], Md5Password = "n3w" },
+            new PeerConfig { Range = PeerConfig.ParseRange("127.0.3.0/24") },
+            new PeerConfig { Range = PeerConfig.ParseRange("127.0.4.1"), Md5Password = "added" },
+        ]);
+        using (var renewed = await ScriptedPeer.ConnectAsync(_harness.Endpoint, IPAddress.Parse("127.0.3.1"), md5Password: "n3w"))
+            await renewed.EstablishAsync(65031);
+        using (var unsigned = await ScriptedPeer.ConnectAsync(_harness.Endpoint, IPAddress.Parse("127.0.3.77")))
+            await unsigned.EstablishAsync(65077);
+        using (var added = await ScriptedPeer.ConnectAsync(_harness.Endpoint, IPAddress.Parse("127.0.4.1"), md5Password: "added"))
+            await added.EstablishAsync(65041);
+        await Assert.ThrowsAnyAsync<Exception>(async () =>
+        {
+            using var old = await ScriptedPeer.ConnectAsync(_harness.Endpoint, IPAddress.Parse("127.0.3.1"), md5Password: "s3cret");
+        });
+    }
+
     [Theory]
     [InlineData(null)]
     [InlineData("wrong")]

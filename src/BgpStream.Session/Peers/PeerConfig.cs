@@ -51,6 +51,16 @@ public sealed record PeerConfig
         return (afi.Value, safi.Value);
     }
 
+    /// <summary>
+    /// Whether a session admitted under this entry would run the same under <paramref name="other"/>:
+    /// every setting the FSM, TCP-MD5 or the prefix limit uses is equal (the description is not one).
+    /// A reload keeps such sessions up.
+    /// </summary>
+    public bool SameSessionSettings(PeerConfig other) =>
+        Range.Equals(other.Range) && RemoteAs.SequenceEqual(other.RemoteAs) && Md5Password == other.Md5Password
+        && HoldTime == other.HoldTime && Active == other.Active && Port == other.Port && MaxPrefixes == other.MaxPrefixes
+        && (Families ?? DefaultFamilies).SequenceEqual(other.Families ?? DefaultFamilies) && DelayOpen == other.DelayOpen;
+
     public bool IsSingleAddress => Range.PrefixLength == (Range.BaseAddress.AddressFamily == AddressFamily.InterNetwork ? 32 : 128);
 
     public override string ToString() =>

@@ -176,9 +176,9 @@ internal sealed class BgpConnection : IFsmActions
     }
 
     /// <summary>Operator stop: Cease / Administrative Shutdown with the text (RFC 9003).</summary>
-    public void Stop(string? text)
+    public void Stop(string? text, byte ceaseSubcode = NotificationCodes.CeaseSubcode.AdministrativeShutdown)
     {
-        lock (_gate) _fsm.ManualStop(text);
+        lock (_gate) _fsm.ManualStop(text, ceaseSubcode);
     }
 
     public void CollisionDump()

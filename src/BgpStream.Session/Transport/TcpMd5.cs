@@ -18,9 +18,13 @@ internal static class TcpMd5
     private const int MaxKeyLength = 80;
 
     /// <summary>struct tcp_md5sig: sockaddr_storage (128), flags, prefixlen, keylen (2), ifindex (4), key[80].</summary>
-    public static void SetKey(Socket socket, IPNetwork peers, string password)
+    public static void SetKey(Socket socket, IPNetwork peers, string password) => Set(socket, peers, Encoding.UTF8.GetBytes(password));
+
+    /// <summary>Removes the key of <paramref name="peers"/> (Linux: the same option with key length 0).</summary>
+    public static void DeleteKey(Socket socket, IPNetwork peers) => Set(socket, peers, []);
+
+    private static void Set(Socket socket, IPNetwork peers, byte[] key)
     {
-        var key = Encoding.UTF8.GetBytes(password);
         if (key.Length > MaxKeyLength) throw new ArgumentException($"TCP-MD5 password for {peers} is longer than {MaxKeyLength} bytes");
         var value = new byte[128 + 1 + 1 + 2 + 4 + MaxKeyLength];
         var address = peers.BaseAddress;
