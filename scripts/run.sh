@@ -7,17 +7,9 @@
 #   scripts/run.sh collect --config collector.yaml
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
 out=artifacts/bgpstream
 bin=$out/bgpstream
-# Self-contained ReadyToRun composite (framework and app compiled together, so calls into the
-# runtime inline): the fastest form for short dump runs (benchmarks/RESULTS.md). Takes ~1.5 min.
-if [ ! -x "$bin" ] || [ -n "$(find src Directory.Build.props -newer "$bin" -type f 2>/dev/null | head -1)" ]; then
-  echo "run: publishing bgpstream to $out (first run or sources changed)" >&2
-  dotnet publish src/BgpStream.Cli -c Release -r linux-x64 --self-contained true \
-    -p:PublishReadyToRun=true -p:PublishReadyToRunComposite=true -o "$out" -nologo -v quiet >&2
-  touch "$bin"
-fi
+scripts/build.sh "$out"   # set-up and publish, shared with docker/Dockerfile
 if [ $# -eq 0 ]; then
   corpus=${BGPSTREAM_CORPUS:-../shared/corpus}
   set -- replay "$corpus/RIPE-NCC__bgpdump/test_data/updates.20160811.1600.gz" \

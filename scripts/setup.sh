@@ -20,6 +20,8 @@ command -v nft >/dev/null 2>&1 || interop+=(nftables)   # the culling draft's pa
 missing+=("${interop[@]}")
 # Node.js runs the independent Arrow IPC readers of tests/BgpStream.Arrow.Tests (npm packages below).
 command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
+# Debian's docker-compose 1.29 validates docker/compose.yaml in tests/BgpStream.Cli.Tests (config only, no engine).
+command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}" >&2
   sudo_if_needed apt-get update -qq
