@@ -3,7 +3,13 @@ using System.Net;
 using System.Runtime.InteropServices;
 using BgpStream.Pipeline;
 using BgpStream.Pipeline.Staging;
+using BgpStream.Kafka;
+using BgpStream.Observability;
 using BgpStream.Session;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace BgpStream.Cli;
@@ -22,15 +28,36 @@ internal static class CollectCommand
         var config = new Option<string?>("--config") { Description = "YAML configuration (docs/collector.md); command-line options override it." };
         var sinkOptions = new SinkOptions();
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Debug logging on stderr." };
+        var http = new Option<string>("--http") { Description = "ADDR:PORT for /metrics, /healthz, /api/* and the status page (default 127.0.0.1:9179, loopback only; 'none': off).", DefaultValueFactory = _ => "127.0.0.1:9179" };
+        var logFormat = new Option<string>("--log-format") { Description = "stderr log lines: text, or json (one object per line with the message's named values).", DefaultValueFactory = _ => "text" };
+        logFormat.AcceptOnlyFromAmong("text", "json");
+        var shutdownTimeout = new Option<int>("--shutdown-timeout") { Description = "Seconds the shutdown may take to close sessions, drain the pipeline, finalise files and flush Kafka (default 60).", DefaultValueFactory = _ => 60 };
         var command = new Command("collect", "Run a passive BGP route collector: accept sessions from configured peers, never advertise routes, record every message.")
         {
             listen, asn, routerId, peers, holdTime, sendHoldTime, config,
         };
         foreach (var option in sinkOptions.All) command.Options.Add(option);
         command.Options.Add(verbose);
+        command.Options.Add(http);
+        command.Options.Add(logFormat);
+        command.Options.Add(shutdownTimeout);
         command.SetAction(async (result, cancel) =>
         {
-            var log = new StderrLogger(result.GetValue(verbose) ? LogLevel.Debug : LogLevel.Information);
+            var level = result.GetValue(verbose) ? LogLevel.Debug : LogLevel.Information;
+            var format = result.GetValue(logFormat) == "json" ? LogFormat.Json : LogFormat.Text;
+            var log = new StderrLogger(level, format);
+            IPEndPoint? httpEndpoint = null;
+            var httpText = result.GetValue(http)!;
+            if (httpText != "none" && !TryParseEndpoint(httpText, out httpEndpoint))
+            {
+                Console.Error.WriteLine($"bgpstream collect: --http '{httpText}' is not ADDRESS:PORT or none");
+                return 2;
+            }
+            if (result.GetValue(shutdownTimeout) < 1)
+            {
+                Console.Error.WriteLine("bgpstream collect: --shutdown-timeout is at least 1 second");
+                return 2;
+            }
             CollectorOptions options;
             try
             {
@@ -47,7 +74,8 @@ internal static class CollectCommand
             if (!sinkOptions.TryBuild(result, "collect", options.LocalAs, options.RouterId, log, out var sinks)) return 2;
             // The stuck-session detector's early warning reads the sessions' send queues.
             options = options with { SampleSendQueues = sinkOptions.Detectors.Count > 0 };
-            return await RunAsync(options, sinks, sinkOptions.Pipeline(result, spool: true, log), sinkOptions.Stopping, log, cancel);
+            var run = new RunSettings(httpEndpoint, TimeSpan.FromSeconds(result.GetValue(shutdownTimeout)), level, format);
+            return await RunAsync(options, sinks, sinkOptions.Pipeline(result, spool: true, log), sinkOptions.Stopping, log, run, cancel);
         });
         return command;
     }
@@ -88,14 +116,16 @@ internal static class CollectCommand
     internal static bool TryParseEndpoint(string text, out IPEndPoint endpoint) => IPEndPoint.TryParse(text, out endpoint!) && endpoint.Port != 0
         || (text.EndsWith(":0") && IPEndPoint.TryParse(text, out endpoint!));
 
-    /// <summary>How often the detectors are told the time when no record comes.</summary>
-    private static readonly TimeSpan DetectorTick = TimeSpan.FromSeconds(1);
+    /// <param name="Http">Where the HTTP endpoints listen; null: none.</param>
+    private sealed record RunSettings(IPEndPoint? Http, TimeSpan ShutdownTimeout, LogLevel Level, LogFormat Format);
 
-    /// <summary>How often the pipeline's counters go to the log.</summary>
-    private static readonly TimeSpan StatsInterval = TimeSpan.FromMinutes(1);
-
+    /// <summary>
+    /// Runs the collector as a hosted service (Microsoft.Extensions.Hosting): the host's console
+    /// lifetime turns SIGINT/SIGTERM into a stop, <see cref="CollectorService.StopAsync"/> closes the
+    /// sessions and drains, and the HTTP endpoints (Kestrel, when <c>--http</c> is on) stop last.
+    /// </summary>
     private static async Task<int> RunAsync(CollectorOptions options, List<IRecordSink> sinks, PipelineOptions pipelineOptions,
-        CancellationTokenSource stopping, ILogger log, CancellationToken cancel)
+        CancellationTokenSource stopping, ILogger log, RunSettings run, CancellationToken cancel)
     {
         var collector = new Collector(options, log: log);
         try
@@ -108,72 +138,191 @@ internal static class CollectCommand
             foreach (var sink in sinks) sink.Dispose();
             return 2;
         }
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
+        ObservabilitySink? status = null;
+        if (run.Http is not null)
+        {
+            // Its own lane: per-peer counting and the prefix counts' decoding never touch the socket
+            // readers, the producer or the other sinks.
+            status = new ObservabilitySink();
+            sinks.Add(status);
+        }
         // Records → batches → one lane per sink; a sink that falls behind spills to the spool, and
         // one that fails (disk full, stdout closed) stops the collector: its lane counts what it
         // could not write while the others go on and the sessions close cleanly.
         var pipeline = new RecordPipeline(sinks, pipelineOptions);
-        using var onFailure = pipeline.Failed.Register(stop.Cancel);
-        var consumer = Task.Run(async () =>
+        MetricsRegistry? registry = null;
+        if (status is not null)
         {
-            try
+            var kafka = sinks.OfType<KafkaRecordSink>().FirstOrDefault();
+            KafkaDeliveryStats? kafkaStats = null;
+            if (kafka is not null)
             {
-                var reader = collector.Output.Reader;
-                Task<bool>? more = null;
-                while (true)
-                {
-                    more ??= reader.WaitToReadAsync().AsTask();
-                    // Quiet moments still move the detectors' clocks (hold timers, zombie thresholds).
-                    // (Under load the wait is already over: no timer per batch.)
-                    if (!more.IsCompleted && await Task.WhenAny(more, Task.Delay(DetectorTick)) != more)
-                    {
-                        pipeline.Tick(CollectorRecord.ToMicros(DateTimeOffset.UtcNow));
-                        pipeline.Seal();
-                        continue;
-                    }
-                    if (!await more) break;
-                    more = null;
-                    while (reader.TryRead(out var record))
-                    {
-                        pipeline.Add(record);
-                        record.Release();
-                    }
-                    pipeline.Seal();
-                }
-                await pipeline.CompleteAsync();
+                kafkaStats = new KafkaDeliveryStats(() => kafka.Delivered, () => kafka.Failed);
+                kafka.DeliveryLatency = kafkaStats.Latency.Observe;
             }
-            catch (Exception e)
-            {
-                log.LogCritical(e, "the pipeline failed; stopping");
-                stop.Cancel();
-                throw;
-            }
-        });
-        var stats = Task.Run(async () =>
-        {
-            using var timer = new PeriodicTimer(StatsInterval);
-            try
-            {
-                while (await timer.WaitForNextTickAsync(stop.Token))
-                    log.LogInformation("pipeline: hand-off lag {Lag}; {Stats}; {Detections} detection events", collector.Output.Lag, pipeline.Stats(), pipeline.Detections);
-            }
-            catch (OperationCanceledException)
-            {
-            }
-        });
+            registry = new MetricsRegistry(collector, pipeline, status, options.HoldTime, kafkaStats);
+        }
+        using var host = BuildHost(run, registry, services => services.AddSingleton(sp =>
+            new CollectorService(collector, pipeline, sinks, stopping, log, sp.GetRequiredService<IHostApplicationLifetime>(), registry))
+            .AddHostedService(sp => sp.GetRequiredService<CollectorService>()));
+        var service = host.Services.GetRequiredService<CollectorService>();
         try
         {
-            await Task.Delay(Timeout.Infinite, stop.Token);
+            await host.StartAsync(cancel);
+        }
+        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or InvalidOperationException)
+        {
+            // Kestrel could not bind --http (in use, not an address of ours).
+            Console.Error.WriteLine($"bgpstream collect: --http {run.Http}: {e.Message}");
+            await service.StopAsync(CancellationToken.None);
+            return 2;
+        }
+        if (run.Http is not null) log.LogInformation("HTTP: metrics, health, API and status page on http://{Endpoint}/", run.Http);
+        await host.WaitForShutdownAsync(CancellationToken.None);
+        return service.ExitCode;
+    }
+
+    private static IHost BuildHost(RunSettings run, MetricsRegistry? registry, Action<IServiceCollection> addServices)
+    {
+        void Common(IServiceCollection services, ILoggingBuilder logging)
+        {
+            logging.ClearProviders();
+            logging.AddProvider(new StderrLoggerProvider(run.Level, run.Format));
+            logging.SetMinimumLevel(run.Level);
+            // The host's and Kestrel's routine messages ("Application started") are noise on a collector's stderr.
+            logging.AddFilter("Microsoft", LogLevel.Warning);
+            services.Configure<HostOptions>(o => o.ShutdownTimeout = run.ShutdownTimeout);
+            services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
+            addServices(services);
+        }
+        if (run.Http is null || registry is null)
+        {
+            var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+            Common(builder.Services, builder.Logging);
+            return builder.Build();
+        }
+        var web = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "bgpstream", ContentRootPath = AppContext.BaseDirectory });
+        web.WebHost.UseKestrelCore().ConfigureKestrel(k => k.Listen(run.Http));
+        web.Services.AddRoutingCore();
+        Common(web.Services, web.Logging);
+        var app = web.Build();
+        app.UseRouting();
+        app.MapStatusEndpoints(registry);
+        return app;
+    }
+}
+
+/// <summary>
+/// The collector's run as a hosted service. Start: the pipeline's producer (collector output →
+/// batches → lanes) and the minutely counters in the log. Stop (SIGTERM, SIGINT, a failed sink):
+/// sessions closed with Cease/Administrative Shutdown and a text (RFC 9003), the pipeline drained,
+/// the sinks' files finalised and Kafka flushed, within the host's shutdown timeout.
+/// </summary>
+internal sealed class CollectorService(Collector collector, RecordPipeline pipeline, List<IRecordSink> sinks, CancellationTokenSource sinkStopping,
+    ILogger log, IHostApplicationLifetime lifetime, MetricsRegistry? registry) : IHostedService
+{
+    /// <summary>How often the detectors are told the time when no record comes.</summary>
+    private static readonly TimeSpan DetectorTick = TimeSpan.FromSeconds(1);
+
+    /// <summary>How often the pipeline's counters go to the log.</summary>
+    private static readonly TimeSpan StatsInterval = TimeSpan.FromMinutes(1);
+
+    private readonly CancellationTokenSource _statsStop = new();
+    private Task _consumer = Task.CompletedTask;
+    private Task _stats = Task.CompletedTask;
+    private CancellationTokenRegistration _onFailure;
+    private bool _consumerFailed;
+    private int _stopped;
+
+    /// <summary>0: clean; 1: a sink failed, lost records or could not finalise its files, or the drain did not finish in time.</summary>
+    public int ExitCode { get; private set; }
+
+    public Task StartAsync(CancellationToken cancel)
+    {
+        _onFailure = pipeline.Failed.Register(lifetime.StopApplication);
+        _consumer = Task.Run(ConsumeAsync, CancellationToken.None);
+        _stats = Task.Run(StatsAsync, CancellationToken.None);
+        registry?.Rates.Start();
+        return Task.CompletedTask;
+    }
+
+    private async Task ConsumeAsync()
+    {
+        try
+        {
+            var reader = collector.Output.Reader;
+            Task<bool>? more = null;
+            while (true)
+            {
+                more ??= reader.WaitToReadAsync().AsTask();
+                // Quiet moments still move the detectors' clocks (hold timers, zombie thresholds).
+                // (Under load the wait is already over: no timer per batch.)
+                if (!more.IsCompleted && await Task.WhenAny(more, Task.Delay(DetectorTick)) != more)
+                {
+                    pipeline.Tick(CollectorRecord.ToMicros(DateTimeOffset.UtcNow));
+                    pipeline.Seal();
+                    continue;
+                }
+                if (!await more) break;
+                more = null;
+                while (reader.TryRead(out var record))
+                {
+                    pipeline.Add(record);
+                    record.Release();
+                }
+                pipeline.Seal();
+            }
+            await pipeline.CompleteAsync();
+        }
+        catch (Exception e)
+        {
+            log.LogCritical(e, "the pipeline failed; stopping");
+            _consumerFailed = true;
+            lifetime.StopApplication();
+        }
+    }
+
+    private async Task StatsAsync()
+    {
+        using var timer = new PeriodicTimer(StatsInterval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_statsStop.Token))
+                log.LogInformation("pipeline: hand-off lag {Lag}; {Stats}; {Detections} detection events", collector.Output.Lag, pipeline.Stats(), pipeline.Detections);
         }
         catch (OperationCanceledException)
         {
         }
-        stopping.Cancel(); // a sink waiting on a full queue (Kafka) stops waiting: it keeps or reports what is left
+    }
+
+    public async Task StopAsync(CancellationToken deadline)
+    {
+        if (Interlocked.Exchange(ref _stopped, 1) != 0) return;
+        registry?.MarkStopping("shutting down");
+        try
+        {
+            await DrainAsync().WaitAsync(deadline);
+        }
+        catch (OperationCanceledException)
+        {
+            log.LogCritical("the shutdown timeout passed before the pipeline drained: {Stats}", pipeline.Stats());
+            ExitCode = 1;
+        }
+        finally
+        {
+            _onFailure.Dispose();
+            registry?.Rates.Dispose();
+        }
+    }
+
+    private async Task DrainAsync()
+    {
+        sinkStopping.Cancel(); // a sink waiting on a full queue (Kafka) stops waiting: it keeps or reports what is left
         log.LogInformation("stopping: closing sessions with Cease/Administrative Shutdown");
         await collector.StopAsync("collector shutting down");
-        await consumer;
-        await stats;
+        await _consumer;
+        _statsStop.Cancel();
+        await _stats;
         var final = pipeline.Stats();
         log.LogInformation("pipeline: {Stats}", final);
         // Finalise every file sink (publish, or remove its .tmp), also after a failure.
@@ -195,9 +344,8 @@ internal static class CollectCommand
         if (pipeline.Failure is not null)
         {
             log.LogCritical("{Unwritten} records received after the sink failed were not written", final.Dropped);
-            return 1;
+            ExitCode = 1;
         }
-        if (!closed) return 1;
-        return 0;
+        else if (!closed || _consumerFailed) ExitCode = 1;
     }
 }

@@ -5,4 +5,8 @@ var root = new RootCommand("BgpStream: BGP route collector and BGP/MRT stream pr
 root.Subcommands.Add(DumpCommand.Create());
 root.Subcommands.Add(CollectCommand.Create());
 root.Subcommands.Add(ReplayCommand.Create());
-return root.Parse(args).Invoke();
+var parsed = root.Parse(args);
+// collect runs in Microsoft.Extensions.Hosting, whose console lifetime handles SIGINT/SIGTERM and
+// gives the drain --shutdown-timeout; System.CommandLine's own handling would end it after 2 s.
+var invocation = parsed.CommandResult.Command.Name == "collect" ? new InvocationConfiguration { ProcessTerminationTimeout = null } : new InvocationConfiguration();
+return parsed.Invoke(invocation);

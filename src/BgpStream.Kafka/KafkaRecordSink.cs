@@ -35,7 +35,7 @@ public sealed class KafkaRecordSink : IRecordSink
     private enum TopicKind { Updates, Sessions, Events, Resent }
 
     /// <summary>A message librdkafka holds, until its delivery report.</summary>
-    private readonly record struct Pending(long Sequence, string Topic, byte[]? Key);
+    private readonly record struct Pending(long Sequence, string Topic, byte[]? Key, long ProducedAt = 0);
 
     /// <summary>A message held back while the sink recovers from failures; re-sent in <see cref="Sequence"/> order.</summary>
     private readonly record struct Held(long Sequence, string Topic, byte[]? Key, byte[] Value);
@@ -131,6 +131,8 @@ public sealed class KafkaRecordSink : IRecordSink
     public long ResentMessages => Interlocked.Read(ref _resent);
     /// <summary>Acknowledged by the broker.</summary>
     public long Delivered => Interlocked.Read(ref _delivered);
+    /// <summary>Called on librdkafka's delivery-report thread with the seconds from produce to a successful report (the /metrics histogram).</summary>
+    public Action<double>? DeliveryLatency { get; set; }
     /// <summary>Refused by librdkafka or failed permanently (spooled when a spool directory is set).</summary>
     public long Failed => Interlocked.Read(ref _failed);
     /// <summary>Still unacknowledged when <see cref="Dispose"/> stopped waiting.</summary>
@@ -305,7 +307,7 @@ public sealed class KafkaRecordSink : IRecordSink
     private HandOff TryHandOff(in Held m, out Error error)
     {
         // Registered before Produce: the report may come before Produce returns.
-        _pending[m.Value] = new Pending(m.Sequence, m.Topic, m.Key);
+        _pending[m.Value] = new Pending(m.Sequence, m.Topic, m.Key, System.Diagnostics.Stopwatch.GetTimestamp());
         try
         {
             _producer.Produce(m.Topic, new Message<byte[], byte[]> { Key = m.Key!, Value = m.Value }, _onDelivery);
@@ -406,6 +408,7 @@ public sealed class KafkaRecordSink : IRecordSink
             else
             {
                 Interlocked.Increment(ref _delivered);
+                DeliveryLatency?.Invoke(System.Diagnostics.Stopwatch.GetElapsedTime(pending.ProducedAt).TotalSeconds);
                 if (_brokerTrouble)
                 {
                     _brokerTrouble = false;
