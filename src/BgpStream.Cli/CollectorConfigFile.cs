@@ -51,28 +51,64 @@ public sealed class CollectorConfigFile
         if (yaml.Documents.Count == 0) return config;
         if (yaml.Documents[0].RootNode is not YamlMappingNode root)
             throw config.Error(yaml.Documents[0].RootNode, "(top)", "expected a mapping of settings");
-        foreach (var (keyNode, value) in root.Children)
+        foreach (var (keyNode, value) in root.Children) config.Set(((YamlScalarNode)keyNode).Value ?? "", keyNode, value);
+        return config;
+    }
+
+    /// <summary>Environment variables that override the file's top-level settings: BGPSTREAM_ plus the key in capitals.</summary>
+    public static readonly IReadOnlyList<string> EnvironmentKeys = ["asn", "router_id", "listen", "hold_time", "send_hold_time", "max_sessions", "max_sessions_per_source"];
+
+    public static string EnvironmentName(string key) => "BGPSTREAM_" + key.ToUpperInvariant();
+
+    /// <summary>
+    /// The file (when given) with <c>BGPSTREAM_ASN</c>, <c>BGPSTREAM_ROUTER_ID</c>, <c>BGPSTREAM_LISTEN</c>
+    /// (comma-separated), <c>BGPSTREAM_HOLD_TIME</c>, ... over it, as container deployments set them.
+    /// Command-line options override both. A bad value names the variable.
+    /// </summary>
+    public static CollectorConfigFile? LoadWithEnvironment(string? path, Func<string, string?>? environment = null)
+    {
+        environment ??= Environment.GetEnvironmentVariable;
+        var config = path is null ? null : Load(path);
+        foreach (var key in EnvironmentKeys)
         {
-            var key = ((YamlScalarNode)keyNode).Value ?? "";
-            switch (key)
+            if (environment(EnvironmentName(key)) is not { Length: > 0 } text) continue;
+            config ??= new CollectorConfigFile("(environment)");
+            YamlNode value = key == "listen"
+                ? new YamlSequenceNode(text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(v => new YamlScalarNode(v)))
+                : new YamlScalarNode(text.Trim());
+            config._variable = EnvironmentName(key);
+            if (key == "listen") config.Listen.Clear();
+            try
             {
-                case "asn": config.Asn = config.Asn_(value, key); break;
-                case "router_id": config.RouterId = config.Address(value, key); break;
-                case "listen":
-                    foreach (var item in config.Sequence(value, key)) config.Listen.Add(config.Endpoint(item, key));
-                    break;
-                case "hold_time": config.HoldTime = config.Seconds(value, key); break;
-                case "send_hold_time": config.SendHoldTime = config.Seconds(value, key); break;
-                case "max_sessions": config.MaxSessions = config.Int(value, key); break;
-                case "max_sessions_per_source": config.MaxSessionsPerSource = config.Int(value, key); break;
-                case "peers":
-                    foreach (var item in config.Sequence(value, key)) config.Peers.Add(config.Peer(item));
-                    break;
-                default:
-                    throw config.Error(keyNode, key, "unknown setting (see docs/collector.md)");
+                config.Set(key, value, value);
+            }
+            finally
+            {
+                config._variable = null;
             }
         }
         return config;
+    }
+
+    private void Set(string key, YamlNode keyNode, YamlNode value)
+    {
+        switch (key)
+        {
+            case "asn": Asn = Asn_(value, key); break;
+            case "router_id": RouterId = Address(value, key); break;
+            case "listen":
+                foreach (var item in Sequence(value, key)) Listen.Add(Endpoint(item, key));
+                break;
+            case "hold_time": HoldTime = Seconds(value, key); break;
+            case "send_hold_time": SendHoldTime = Seconds(value, key); break;
+            case "max_sessions": MaxSessions = Int(value, key); break;
+            case "max_sessions_per_source": MaxSessionsPerSource = Int(value, key); break;
+            case "peers":
+                foreach (var item in Sequence(value, key)) Peers.Add(Peer(item));
+                break;
+            default:
+                throw Error(keyNode, key, "unknown setting (see docs/collector.md)");
+        }
     }
 
     private PeerConfig Peer(YamlNode node)
@@ -140,8 +176,11 @@ public sealed class CollectorConfigFile
         return peer;
     }
 
+    /// <summary>The environment variable being applied, for error messages; null while reading the file.</summary>
+    private string? _variable;
+
     private ConfigException Error(YamlNode node, string key, string message) =>
-        new($"{_path}:{node.Start.Line}: {key}: {message}");
+        _variable is not null ? new($"environment {_variable}: {message}") : new($"{_path}:{node.Start.Line}: {key}: {message}");
 
     private string Scalar(YamlNode node, string key) =>
         node is YamlScalarNode { Value: { } v } ? v : throw Error(node, key, "expected a single value");

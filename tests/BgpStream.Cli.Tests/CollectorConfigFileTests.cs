@@ -79,6 +79,41 @@ public sealed class CollectorConfigFileTests : IDisposable
     }
 
     [Fact]
+    public void Environment_variables_override_the_file_and_name_themselves_in_errors()
+    {
+        var path = Write("""
+            asn: 65000
+            router_id: 192.0.2.1
+            listen: ["127.0.0.1:1179"]
+            hold_time: 30
+            peers:
+              - range: 192.0.2.0/24
+            """);
+        var env = new Dictionary<string, string>
+        {
+            ["BGPSTREAM_ASN"] = "4200000001",
+            ["BGPSTREAM_LISTEN"] = "0.0.0.0:179, [::]:179",
+            ["BGPSTREAM_HOLD_TIME"] = "9",
+        };
+        var c = CollectorConfigFile.LoadWithEnvironment(path, env.GetValueOrDefault)!;
+        Assert.Equal(4200000001u, c.Asn);
+        Assert.Equal(IPAddress.Parse("192.0.2.1"), c.RouterId);
+        Assert.Equal([IPEndPoint.Parse("0.0.0.0:179"), IPEndPoint.Parse("[::]:179")], c.Listen);
+        Assert.Equal(TimeSpan.FromSeconds(9), c.HoldTime);
+        Assert.Single(c.Peers);
+
+        // Without a file, the environment alone.
+        var bare = CollectorConfigFile.LoadWithEnvironment(null, new Dictionary<string, string> { ["BGPSTREAM_ROUTER_ID"] = "192.0.2.7" }.GetValueOrDefault)!;
+        Assert.Equal(IPAddress.Parse("192.0.2.7"), bare.RouterId);
+        Assert.Null(CollectorConfigFile.LoadWithEnvironment(null, _ => null));
+
+        var e = Assert.Throws<ConfigException>(() => CollectorConfigFile.LoadWithEnvironment(path, new Dictionary<string, string> { ["BGPSTREAM_HOLD_TIME"] = "2" }.GetValueOrDefault));
+        Assert.Equal("environment BGPSTREAM_HOLD_TIME: a hold time is 0 or at least 3 seconds (RFC 4271 §4.2)", e.Message);
+        e = Assert.Throws<ConfigException>(() => CollectorConfigFile.LoadWithEnvironment(null, new Dictionary<string, string> { ["BGPSTREAM_LISTEN"] = "nowhere" }.GetValueOrDefault));
+        Assert.Equal("environment BGPSTREAM_LISTEN: 'nowhere' is not ADDRESS:PORT", e.Message);
+    }
+
+    [Fact]
     public void Missing_file_is_a_clear_error()
     {
         var e = Assert.Throws<ConfigException>(() => CollectorConfigFile.Load(Path.Combine(_dir, "nope.yaml")));
