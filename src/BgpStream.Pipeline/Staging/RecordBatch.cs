@@ -9,7 +9,8 @@ namespace BgpStream.Pipeline.Staging;
 /// A run of collector records in one contiguous pooled buffer: the unit that moves between stages,
 /// spills to the spool and reaches a sink. Message bytes live in <see cref="Data"/>; the objects a
 /// record refers to (its session, its decode context, a state transition) live in small side
-/// tables, indexed from each record's header, so only bytes go to disk when a batch spills.
+/// tables, indexed from each record's header, so the normal path never serialises them; only a
+/// batch that spills writes them out, once per batch.
 /// Shared by every sink lane: reference counted, the buffer goes back to the pool with the last
 /// <see cref="Release"/>.
 /// </summary>
@@ -33,10 +34,11 @@ internal sealed class RecordBatch
         _data = ArrayPool<byte>.Shared.Rent(InitialCapacity);
     }
 
-    /// <summary>A batch read back from the spool: its bytes and the side tables that stayed in memory.</summary>
-    public RecordBatch(long sequence, byte[] pooledData, int length, int count, SpoolTables tables)
+    /// <summary>A batch read back from the spool: its bytes, and the side tables that stayed in memory or were read back with them.</summary>
+    public RecordBatch(long sequence, byte[] pooledData, int length, int count, SpoolTables tables, bool recovered = false)
     {
         Sequence = sequence;
+        Recovered = recovered;
         _data = pooledData;
         Length = length;
         Count = count;
@@ -48,9 +50,12 @@ internal sealed class RecordBatch
 
     /// <summary>Position in the stream of batches (0, 1, 2, ...): order is checked against it.</summary>
     public long Sequence { get; }
+    /// <summary>Spilled by an earlier process and read back at start: its sequence belongs to that process's stream.</summary>
+    public bool Recovered { get; }
     public int Count { get; private set; }
     public int Length { get; private set; }
     public ReadOnlySpan<byte> Data => _data.AsSpan(0, Length);
+    public ReadOnlyMemory<byte> Memory => _data.AsMemory(0, Length);
     public List<SessionInfo> Sessions { get; } = [];
     public List<BgpDecodeContext> Contexts { get; } = [];
     public List<StateTransition> Transitions { get; } = [];
@@ -175,6 +180,9 @@ internal sealed class RecordBatch
     }
 }
 
-/// <summary>The objects a spilled batch's records refer to; they stay in memory while its bytes are on disk.</summary>
+/// <summary>
+/// The objects a batch's records refer to. When it spills they go to disk with its bytes
+/// (<see cref="SpoolFormat"/>) and stay in memory too, so this process delivers the same objects.
+/// </summary>
 internal readonly record struct SpoolTables(List<SessionInfo> Sessions, List<BgpDecodeContext> Contexts, List<StateTransition> Transitions,
     List<DetectionEvent> Events);

@@ -60,6 +60,31 @@ public sealed class RecordPipeline
             _lanes[i] = new SinkLane(name, sinks[i], _options.LaneCapacity, _options.SpoolDirectory, _options.SpoolSegmentBytes, _options.Log, OnLaneFailure);
             _lanes[i].Start();
         }
+        if (_options.SpoolDirectory is not null) WarnOfOrphanSpools(names);
+    }
+
+    /// <summary>
+    /// Spools are per sink name: an earlier run's spool of a sink this run does not have stays on disk,
+    /// undelivered. Say so at start rather than leave it to be found.
+    /// </summary>
+    private void WarnOfOrphanSpools(HashSet<string> lanes)
+    {
+        try
+        {
+            if (!Directory.Exists(_options.SpoolDirectory)) return;
+            foreach (var dir in Directory.GetDirectories(_options.SpoolDirectory))
+            {
+                var name = Path.GetFileName(dir);
+                if (lanes.Contains(name)) continue;
+                int segments = Directory.GetFiles(dir, "*.spool").Length;
+                if (segments > 0)
+                    _options.Log?.LogWarning("spool {Directory}: {Segments} segment files of a sink this run does not have ({Name}); kept, not delivered", dir, segments, name);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Only a warning was at stake.
+        }
     }
 
     /// <summary>Cancelled when a sink fails (it can no longer write; the collector should stop).</summary>
@@ -168,7 +193,7 @@ public sealed class RecordPipeline
         long recordsIn = Interlocked.Read(ref _recordsIn);
         return new PipelineStats(recordsIn, Interlocked.Read(ref _batches), _lanes.Select(l => new LaneStats(
             l.Name, l.RecordsWritten, recordsIn - l.RecordsWritten - l.Dropped, l.QueuedBatches, l.SpoolBatchesNow, l.SpoolBytesNow,
-            l.SpooledBatches, l.SpooledBytes, l.DrainedBatches, l.Dropped)).ToArray());
+            l.SpooledBatches, l.SpooledBytes, l.DrainedBatches, l.Dropped, l.RecoveredBatches, l.RecoveredRecords, l.RecoveryDropped)).ToArray());
     }
 
     private void OnLaneFailure(SinkLane lane, Exception e)
@@ -199,10 +224,14 @@ public sealed record PipelineStats(long RecordsIn, long Batches, IReadOnlyList<L
 /// <param name="QueuedBatches">Batches waiting in memory.</param>
 /// <param name="SpoolBatches">Batches waiting on disk now; <paramref name="SpoolBytes"/> their size.</param>
 /// <param name="SpooledBatches">Batches that ever spilled to disk; <paramref name="DrainedBatches"/> of them have been written since.</param>
-/// <param name="Dropped">Records the sink will never write because it failed. Anything else is a bug.</param>
+/// <param name="Dropped">Records the sink will never write because it failed, or a spooled batch failed its checksum. Anything else is a bug.</param>
+/// <param name="RecoveredBatches">Batches an earlier process spilled and did not deliver, delivered by this one first; <paramref name="RecoveredRecords"/> their records.
+/// Not part of <paramref name="RecordsWritten"/> nor of the lag, which count this process's records.</param>
+/// <param name="RecoveryDropped">Records of that earlier spool found damaged (a write torn by the kill) and not delivered, where their count was readable.</param>
 public sealed record LaneStats(string Name, long RecordsWritten, long Lag, int QueuedBatches, int SpoolBatches, long SpoolBytes,
-    long SpooledBatches, long SpooledBytes, long DrainedBatches, long Dropped)
+    long SpooledBatches, long SpooledBytes, long DrainedBatches, long Dropped, long RecoveredBatches = 0, long RecoveredRecords = 0, long RecoveryDropped = 0)
 {
     public override string ToString() =>
-        $"{Name}: written {RecordsWritten}, lag {Lag}, queued {QueuedBatches}, spool {SpoolBatches} batches/{SpoolBytes} B, spooled {SpooledBatches}, drained {DrainedBatches}, dropped {Dropped}";
+        $"{Name}: written {RecordsWritten}, lag {Lag}, queued {QueuedBatches}, spool {SpoolBatches} batches/{SpoolBytes} B, spooled {SpooledBatches}, drained {DrainedBatches}, dropped {Dropped}"
+        + (RecoveredBatches != 0 || RecoveryDropped != 0 ? $", recovered {RecoveredBatches} batches/{RecoveredRecords} records, recovery dropped {RecoveryDropped}" : "");
 }

@@ -9,6 +9,8 @@ namespace BgpStream.Pipeline.Staging;
 /// lane may spill, batches go to a <see cref="DiskSpool"/> instead — and every later batch
 /// follows them there until the spool has drained, so the sink still sees them in order.
 /// Without a spool (a replay, which can simply read its files more slowly) the producer waits.
+/// A lane starts with what an earlier process left in its spool directory: those batches are
+/// delivered first, and new batches queue behind them on disk until they have drained.
 /// </summary>
 internal sealed class SinkLane
 {
@@ -40,6 +42,32 @@ internal sealed class SinkLane
             SingleReader = true,
             SingleWriter = true,
         });
+        if (spoolDirectory is not null) Recover();
+    }
+
+    /// <summary>Queues the batches an earlier process spilled and did not deliver, ahead of every new one.</summary>
+    private void Recover()
+    {
+        var spool = new DiskSpool(Path.Combine(_spoolDirectory!, Name), _segmentBytes, Name, _log);
+        int found;
+        try
+        {
+            found = spool.Recover();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The files stay for a later start; this lane spools into fresh segments if it can.
+            _log?.LogCritical("{Lane}: cannot read the spool {Directory} an earlier run left: {Error}", Name, spool.Directory, e.Message);
+            spool.Dispose();
+            return;
+        }
+        _recoveryDropped = spool.DamagedRecords;
+        _spool = spool;
+        if (found == 0) return;
+        _log?.LogWarning("{Lane}: an earlier run left {Batches} undelivered batches ({Records} records, {Bytes} B) in {Directory}; delivering them before new records",
+            Name, found, spool.RecoveredRecords, spool.Bytes, spool.Directory);
+        _spooling = true;
+        _spoolEmpty.Reset();
     }
 
     public string Name { get; }
@@ -53,11 +81,17 @@ internal sealed class SinkLane
     public long DrainedBatches => Interlocked.Read(ref _drainedBatches);
     /// <summary>Records a failed sink never wrote.</summary>
     public long Dropped => Interlocked.Read(ref _dropped);
+    /// <summary>Batches and records an earlier process spilled and this one delivered.</summary>
+    public long RecoveredBatches => Interlocked.Read(ref _recoveredBatches);
+    public long RecoveredRecords => Interlocked.Read(ref _recoveredRecords);
+    /// <summary>Records of an earlier process's spool that were damaged (a write torn by the kill) and not delivered, where their count was readable.</summary>
+    public long RecoveryDropped => Interlocked.Read(ref _recoveryDropped);
     public int QueuedBatches => _memory.Reader.Count;
     public long SpoolBytesNow { get { lock (_gate) return _spool?.Bytes ?? 0; } }
     public int SpoolBatchesNow { get { lock (_gate) return _spool?.Batches ?? 0; } }
 
     private long _recordsWritten, _batchesWritten, _spooledBatches, _spooledBytes, _drainedBatches, _dropped;
+    private long _recoveredBatches, _recoveredRecords, _recoveryDropped;
 
     public void Start() => _worker = Task.Run(RunAsync);
 
@@ -86,7 +120,7 @@ internal sealed class SinkLane
     {
         try
         {
-            _spool ??= new DiskSpool(Path.Combine(_spoolDirectory!, Name), _segmentBytes);
+            _spool ??= new DiskSpool(Path.Combine(_spoolDirectory!, Name), _segmentBytes, Name, _log);
             _spool.Append(batch);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -128,13 +162,22 @@ internal sealed class SinkLane
                             _spooling = false;
                             _spoolBroken = false;
                             _spoolEmpty.Set();
-                            _log?.LogInformation("{Lane}: the spool has drained ({Batches} batches)", Name, DrainedBatches);
+                            _log?.LogInformation("{Lane}: the spool has drained ({Batches} batches; {Recovered} batches, {Records} records from an earlier run)",
+                                Name, DrainedBatches, RecoveredBatches, RecoveredRecords);
                         }
+                    }
+                    catch (SpoolDamageException e)
+                    {
+                        // One batch is bad (a write torn by a kill, a flipped bit): skip it, say so, go on.
+                        _log?.LogWarning("{Lane}: {Problem}; its records are dropped", Name, e.Message);
+                        Interlocked.Add(ref e.Recovered ? ref _recoveryDropped : ref _dropped, e.Records);
+                        continue;
                     }
                     catch (IOException e)
                     {
                         // Unreadable spool: what it holds cannot be delivered. Count it, say so, go on.
                         long lost = _spool!.Records;
+                        Interlocked.Add(ref _recoveryDropped, _spool.RecoveredRecords);
                         _spool.Dispose();
                         _log?.LogCritical("{Lane}: the spool in {Directory} is unreadable ({Error}); records lost", Name, _spool.Directory, e.Message);
                         Interlocked.Add(ref _dropped, lost);
@@ -145,8 +188,11 @@ internal sealed class SinkLane
             }
             if (spooled is not null)
             {
+                bool recovered = spooled.Recovered;
                 Write(spooled);
-                Interlocked.Increment(ref _drainedBatches);
+                // Only now: a kill before this point delivers the batch again after the restart rather than never.
+                lock (_gate) _spool!.Delivered();
+                if (!recovered) Interlocked.Increment(ref _drainedBatches);
                 continue;
             }
             FlushSink();
@@ -165,12 +211,13 @@ internal sealed class SinkLane
     {
         try
         {
-            if (_expectedSequence >= 0 && batch.Sequence != _expectedSequence)
+            // An earlier process's batches come first and carry that process's sequence numbers.
+            if (!batch.Recovered && _expectedSequence >= 0 && batch.Sequence != _expectedSequence)
                 throw new InvalidOperationException($"{Name}: batch {batch.Sequence} arrived where {_expectedSequence} was due");
-            _expectedSequence = batch.Sequence + 1;
+            if (!batch.Recovered) _expectedSequence = batch.Sequence + 1;
             if (Failure is not null)
             {
-                Interlocked.Add(ref _dropped, batch.Count);
+                Interlocked.Add(ref batch.Recovered ? ref _recoveryDropped : ref _dropped, batch.Count);
                 return;
             }
             int written = 0;
@@ -187,7 +234,13 @@ internal sealed class SinkLane
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 Fail(e);
-                Interlocked.Add(ref _dropped, batch.Count - written);
+                Interlocked.Add(ref batch.Recovered ? ref _recoveryDropped : ref _dropped, batch.Count - written);
+            }
+            if (batch.Recovered)
+            {
+                Interlocked.Add(ref _recoveredRecords, written);
+                Interlocked.Increment(ref _recoveredBatches);
+                return;
             }
             Interlocked.Add(ref _recordsWritten, written);
             Interlocked.Increment(ref _batchesWritten);
