@@ -186,8 +186,8 @@ public sealed class DockerComposeTests
             Assert.InRange(peer.RemoteAs[0], 64512u, 65534u); // RFC 6996 private-use ASes
         }
         Assert.Equal(
-            new[] { PeeringAddress("bird"), PeeringAddress("frr") }.Order(),
-            config.Peers.Select(p => p.Range.BaseAddress).Order());
+            new[] { PeeringAddress("bird"), PeeringAddress("frr") }.Select(a => a.ToString()).Order(),
+            config.Peers.Select(p => p.Range.BaseAddress.ToString()).Order());
     }
 
     [Fact]
