@@ -71,10 +71,13 @@ public sealed class Kafka09BrokerTests(ITestOutputHelper output)
             Assert.False(sink.Idempotent);
 
             // The writer goes on through the kill. A quarter first, then, once the broker has taken
-            // something (its topics exist), the rest paced (1 ms every 10 records): the broker dies
-            // when half is written, with messages in flight and the rest still to come.
+            // something (its topics exist), a second quarter paced (1 ms every 10 records) so that
+            // messages are in flight; the broker dies there, and the second half is written while it
+            // is down (the writer waits for the kill: a busy machine must not let it finish first).
             int written = 0;
             Exception? writeError = null;
+            using var half = new ManualResetEventSlim();
+            using var killed = new ManualResetEventSlim();
             var writer = new Thread(() =>
             {
                 try
@@ -85,18 +88,25 @@ public sealed class Kafka09BrokerTests(ITestOutputHelper output)
                     if (!KafkaTestSupport.WaitFor(() => sink.Delivered > 0, Deadline)) throw new TimeoutException("nothing delivered");
                     foreach (var chunk in feed.Skip(quarter).Chunk(10))
                     {
+                        if (Volatile.Read(ref written) >= feed.Count / 2 && !half.IsSet)
+                        {
+                            half.Set();
+                            if (!killed.Wait(Deadline)) throw new TimeoutException("the broker was not killed");
+                        }
                         TestRecords.WriteAll(sink, chunk);
                         Interlocked.Add(ref written, chunk.Length);
                         Thread.Sleep(1);
                     }
                 }
                 catch (Exception e) { writeError = e; }
+                finally { half.Set(); }
             }) { IsBackground = true, Name = "feed" };
             writer.Start();
 
-            Assert.True(KafkaTestSupport.WaitFor(() => Volatile.Read(ref written) >= feed.Count / 2 || writeError is not null, Deadline), "half was not written");
+            Assert.True(half.Wait(Deadline), "half was not written");
             Assert.Null(writeError);
             broker.KillKafka();
+            killed.Set();
             int writtenAtKill = Volatile.Read(ref written);
             output.WriteLine($"killed with {sink.Delivered} delivered, {sink.Outstanding} outstanding, {writtenAtKill} of {feed.Count} records written");
             Assert.True(writtenAtKill < feed.Count, "the stream was over before the kill");
