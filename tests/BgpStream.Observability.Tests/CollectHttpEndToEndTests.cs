@@ -1,0 +1,260 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using BgpStream.Bgp;
+using Xunit.Abstractions;
+
+namespace BgpStream.Observability.Tests;
+
+/// <summary>
+/// The real <c>bgpstream collect</c> with <c>--http</c>: a raw BGP peer (our codec's writers over a
+/// socket) announces and withdraws, the endpoints show it, and SIGTERM shuts everything down.
+/// </summary>
+public sealed partial class CollectHttpEndToEndTests(ITestOutputHelper output)
+{
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int Kill(int pid, int signal);
+
+    private const string Md5Password = "Md5-s3cret-never-shown";
+    private static readonly IPAddress PeerAddress = IPAddress.Parse("127.0.61.1");
+
+    private static string CliPath()
+    {
+        // tests/BgpStream.Observability.Tests/bin/<Configuration>/net10.0 -> src/BgpStream.Cli/bin/<Configuration>/net10.0
+        var here = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/'));
+        string configuration = here.Parent!.Name;
+        var root = here.Parent!.Parent!.Parent!.Parent!.Parent!.FullName;
+        var path = Path.Combine(root, "src", "BgpStream.Cli", "bin", configuration, "net10.0", "bgpstream.dll");
+        Assert.True(File.Exists(path), $"{path} is missing: build the solution first");
+        return path;
+    }
+
+    private static int FreePort()
+    {
+        using var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        s.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)s.LocalEndPoint!).Port;
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task The_endpoints_show_a_live_session_and_SIGTERM_ends_it_with_Cease_and_closes_the_port()
+    {
+        int bgpPort = FreePort(), httpPort = FreePort();
+        var dir = Directory.CreateTempSubdirectory("bgpstream-http-");
+        var config = Path.Combine(dir.FullName, "collector.yaml");
+        // A second peer with a TCP-MD5 password: it never connects; its password must not leak anywhere.
+        File.WriteAllText(config, $"""
+            peers:
+              - address: {PeerAddress}
+                remote_as: 65061
+              - address: 127.0.61.9
+                remote_as: 65069
+                md5_password: {Md5Password}
+            """);
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in (string[])[CliPath(), "collect", "--config", config, "--listen", $"127.0.0.1:{bgpPort}", "--asn", "65000",
+            "--router-id", "192.0.2.1", "--hold-time", "30", "--format", "jsonl", "--out", dir.FullName,
+            "--http", $"127.0.0.1:{httpPort}", "--log-format", "json"])
+            start.ArgumentList.Add(a);
+        using var collector = Process.Start(start)!;
+        var stderr = new System.Text.StringBuilder();
+        collector.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (stderr) stderr.AppendLine(e.Data); };
+        collector.BeginErrorReadLine();
+        collector.OutputDataReceived += (_, _) => { };
+        collector.BeginOutputReadLine();
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}/"), Timeout = TimeSpan.FromSeconds(10) };
+        try
+        {
+            // Health comes up once the host runs (the collector listens before the host starts).
+            await Until(async () => (await TryGet(http, "healthz")) is (HttpStatusCode.OK, "ok\n"), "healthz 200 ok", collector, stderr);
+
+            using var peer = await ConnectPeerAsync(bgpPort);
+            peer.Send(Announce("10.61.0.0/16", "10.62.0.0/16", "10.63.0.0/16"));
+            peer.Send(Withdraw("10.63.0.0/16"));
+
+            JsonElement session = default;
+            await Until(async () =>
+            {
+                var sessions = JsonDocument.Parse(await http.GetStringAsync("api/sessions")).RootElement;
+                session = sessions.EnumerateArray().FirstOrDefault(s => s.GetProperty("peer").GetString() == PeerAddress.ToString());
+                return session.ValueKind == JsonValueKind.Object && session.GetProperty("messages_received").GetInt64() >= 4
+                    && session.GetProperty("prefixes").GetInt64() == 2;
+            }, "/api/sessions shows the UPDATEs", collector, stderr);
+            Assert.Equal("established", session.GetProperty("state").GetString());
+            Assert.Equal(65061u, session.GetProperty("peer_as").GetUInt32());
+            Assert.Equal(30, session.GetProperty("hold_time_seconds").GetInt32());
+            Assert.Equal(JsonValueKind.String, session.GetProperty("established_since").ValueKind);
+            Assert.True(session.GetProperty("uptime_seconds").GetDouble() >= 0);
+            Assert.Equal("update", session.GetProperty("last_message_type").GetString());
+            Assert.Equal(4, session.GetProperty("messages_received").GetInt64()); // OPEN, KEEPALIVE, 2 UPDATEs
+
+            var metricsResponse = await http.GetAsync("metrics");
+            Assert.Equal("text/plain; version=0.0.4; charset=utf-8", metricsResponse.Content.Headers.ContentType!.ToString());
+            var metrics = await metricsResponse.Content.ReadAsStringAsync();
+            var (types, samples) = PrometheusFormat.Parse(metrics);
+            string peerLabel = PeerAddress.ToString();
+            Assert.Equal(1, PrometheusFormat.Value(samples, "bgpstream_sessions", ("state", "established")));
+            Assert.Equal(1, PrometheusFormat.Value(samples, "bgpstream_messages_received_total", ("peer", peerLabel), ("type", "open")));
+            Assert.Equal(1, PrometheusFormat.Value(samples, "bgpstream_messages_received_total", ("peer", peerLabel), ("type", "keepalive")));
+            Assert.Equal(2, PrometheusFormat.Value(samples, "bgpstream_messages_received_total", ("peer", peerLabel), ("type", "update")));
+            Assert.Equal(3, PrometheusFormat.Value(samples, "bgpstream_elements_total", ("peer", peerLabel), ("type", "A")));
+            Assert.Equal(1, PrometheusFormat.Value(samples, "bgpstream_elements_total", ("peer", peerLabel), ("type", "W")));
+            Assert.Equal(0, PrometheusFormat.Value(samples, "bgpstream_sink_dropped_records_total", ("sink", "JsonLinesFile")));
+            Assert.Equal("counter", types["bgpstream_messages_received_total"]);
+            Assert.True(PrometheusFormat.Value(samples, "bgpstream_uptime_seconds") > 0);
+            Assert.All(samples, s => Assert.StartsWith("bgpstream_", s.Name));
+
+            var events = JsonDocument.Parse(await http.GetStringAsync("api/events")).RootElement;
+            Assert.Equal(JsonValueKind.Array, events.ValueKind);
+            JsonElement rates = default;
+            await Until(async () =>
+            {
+                rates = JsonDocument.Parse(await http.GetStringAsync("api/rates")).RootElement;
+                // The first point may cover the second before the peer connected; a later one has its messages.
+                return rates.GetProperty("points").EnumerateArray().Any(p => p.GetProperty("per_second").GetDouble() > 0);
+            }, "a rate point with the peer's messages", collector, stderr);
+            Assert.Equal(5, rates.GetProperty("interval_seconds").GetDouble());
+            var page = await http.GetStringAsync("");
+            Assert.Contains("<svg", page);
+            Assert.Contains("api/sessions", page);
+            Assert.DoesNotContain("src=\"http", page);
+            Assert.DoesNotContain("href=\"http", page);
+
+            // The MD5 password appears in no output.
+            foreach (var path in (string[])["metrics", "api/sessions", "api/events", "api/rates", ""])
+                Assert.DoesNotContain(Md5Password, await http.GetStringAsync(path));
+
+            Assert.Equal(0, Kill(collector.Id, 15));
+            var notification = await peer.ReceiveUntilAsync(BgpMessageType.Notification, TimeSpan.FromSeconds(15));
+            Assert.NotNull(notification);
+            Assert.Equal(6, notification![19]);  // Cease
+            Assert.Equal(2, notification[20]);   // Administrative Shutdown (RFC 4486 §4)
+            Assert.True(collector.WaitForExit(TimeSpan.FromSeconds(60)), "collect did not exit after SIGTERM");
+            collector.WaitForExit();
+            Assert.Equal(0, collector.ExitCode);
+            using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            var refused = await Assert.ThrowsAsync<SocketException>(() => probe.ConnectAsync(IPAddress.Loopback, httpPort));
+            Assert.Equal(SocketError.ConnectionRefused, refused.SocketErrorCode);
+
+            string log;
+            lock (stderr) log = stderr.ToString();
+            output.WriteLine(log);
+            Assert.DoesNotContain(Md5Password, log);
+            // --log-format json: every line one object with the fixed fields.
+            foreach (var line in log.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+            {
+                var entry = JsonDocument.Parse(line).RootElement;
+                foreach (var field in (string[])["timestamp", "level", "category", "message"])
+                    Assert.Equal(JsonValueKind.String, entry.GetProperty(field).ValueKind);
+            }
+            Assert.Contains(log.Split('\n', StringSplitOptions.RemoveEmptyEntries), l =>
+                JsonDocument.Parse(l).RootElement.TryGetProperty("Endpoint", out var e) && e.GetString() == $"127.0.0.1:{bgpPort}");
+        }
+        finally
+        {
+            if (!collector.HasExited)
+            {
+                collector.Kill(entireProcessTree: true);
+                collector.WaitForExit();
+                lock (stderr) output.WriteLine(stderr.ToString());
+            }
+            dir.Delete(recursive: true);
+        }
+    }
+
+    /// <summary>An UPDATE announcing the prefixes: ORIGIN IGP, AS_PATH 65061, NEXT_HOP the peer.</summary>
+    private static byte[] Announce(params string[] prefixes)
+    {
+        var buffer = new byte[4096];
+        var w = new UpdateMessageWriter(buffer, BgpDecodeContext.Modern);
+        w.AddOrigin(Origin.Igp);
+        w.AddAsSequence([65061]);
+        w.AddNextHop(BinaryPrimitives.ReadUInt32BigEndian(PeerAddress.GetAddressBytes()));
+        foreach (var p in prefixes) w.AddNlri(IpPrefix.Parse(p));
+        return buffer[..w.Finish()];
+    }
+
+    private static byte[] Withdraw(params string[] prefixes)
+    {
+        var buffer = new byte[4096];
+        var w = new UpdateMessageWriter(buffer, BgpDecodeContext.Modern);
+        foreach (var p in prefixes) w.AddWithdrawn(IpPrefix.Parse(p));
+        return buffer[..w.Finish()];
+    }
+
+    private static async Task<(HttpStatusCode, string)?> TryGet(HttpClient http, string path)
+    {
+        try
+        {
+            using var response = await http.GetAsync(path);
+            return (response.StatusCode, await response.Content.ReadAsStringAsync());
+        }
+        catch (HttpRequestException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Polls a condition for up to 30 s; fails early with the log when the collector exits.</summary>
+    private static async Task Until(Func<Task<bool>> condition, string what, Process collector, System.Text.StringBuilder stderr)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (!await condition())
+        {
+            if (collector.HasExited || DateTime.UtcNow > deadline)
+                lock (stderr) Assert.Fail($"{what}: not reached (collector {(collector.HasExited ? $"exited {collector.ExitCode}" : "running")}); log:\n{stderr}");
+            await Task.Delay(100);
+        }
+    }
+
+    /// <summary>An active BGP peer on 127.0.61.1: OPEN (AS 65061, Hold Time 90), reads the collector's OPEN, KEEPALIVE both ways.</summary>
+    private static async Task<RawPeer> ConnectPeerAsync(int port)
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        socket.Bind(new IPEndPoint(PeerAddress, 0));
+        using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10))) await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port), timeout.Token);
+        var peer = new RawPeer(socket);
+        var buffer = new byte[4096];
+        var open = new OpenMessageWriter(buffer, 65061, 90, 0x7F003D01);
+        open.AddMultiprotocol(Afi.IPv4, Safi.Unicast);
+        open.AddFourOctetAs(65061);
+        peer.Send(buffer.AsSpan(0, open.Finish()));
+        Assert.NotNull(await peer.ReceiveUntilAsync(BgpMessageType.Open, TimeSpan.FromSeconds(10)));
+        peer.Send(buffer.AsSpan(0, BgpMessageWriter.WriteKeepalive(buffer)));
+        Assert.NotNull(await peer.ReceiveUntilAsync(BgpMessageType.Keepalive, TimeSpan.FromSeconds(10)));
+        return peer;
+    }
+
+    private sealed class RawPeer(Socket socket) : IDisposable
+    {
+        private readonly byte[] _buffer = new byte[1 << 16];
+        private int _count;
+
+        public void Send(ReadOnlySpan<byte> message) => socket.Send(message);
+
+        /// <summary>The next message of <paramref name="type"/> (others are skipped); null when the connection closes first.</summary>
+        public async Task<byte[]?> ReceiveUntilAsync(BgpMessageType type, TimeSpan timeout)
+        {
+            using var cts = new CancellationTokenSource(timeout);
+            while (true)
+            {
+                while (_count >= BgpConstants.HeaderLength && _count >= BinaryPrimitives.ReadUInt16BigEndian(_buffer.AsSpan(16)))
+                {
+                    int length = BinaryPrimitives.ReadUInt16BigEndian(_buffer.AsSpan(16));
+                    var message = _buffer[..length];
+                    _buffer.AsSpan(length, _count - length).CopyTo(_buffer);
+                    _count -= length;
+                    if ((BgpMessageType)message[18] == type) return message;
+                }
+                int n = await socket.ReceiveAsync(_buffer.AsMemory(_count), SocketFlags.None, cts.Token);
+                if (n == 0) return null;
+                _count += n;
+            }
+        }
+
+        public void Dispose() => socket.Dispose();
+    }
+}
