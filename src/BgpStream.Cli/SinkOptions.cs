@@ -99,6 +99,8 @@ internal sealed class SinkOptions
         {
             var interval = TimeSpan.FromMinutes(result.GetValue(Rotate));
             var dir = result.GetValue(OutDir)!;
+            // Before a sink reopens a NAME.tmp that a killed run left (docs/pipeline.md, "kill -9").
+            if (formats.Length > 0) LeftoverTempFiles.SetAside(dir, log);
             foreach (var f in formats.Distinct())
             {
                 sinks.Add(f switch

@@ -158,6 +158,51 @@ public sealed class SpoolRecoveryTests : IDisposable
         Assert.Equal(0, again.Stats().Lanes[0].RecoveredBatches);
     }
 
+    [Fact]
+    public async Task A_spool_a_live_pipeline_still_holds_is_left_alone_and_the_new_one_goes_on()
+    {
+        var (_, _) = await SpillAndAbandon(records: 1_000);
+        var lane = Path.Combine(_dir, "Key");
+        var before = Directory.GetFiles(lane, "*.spool").Order().ToArray();
+
+        var sink = new KeySink();
+        var log = new ListLogger();
+        var pipeline = new RecordPipeline([sink], new PipelineOptions { SpoolDirectory = _dir, MaxBatchRecords = BatchRecords, Log = log });
+        var fresh = Records(300, seed: 4).ToList();
+        Feed(pipeline, fresh);
+        await pipeline.CompleteAsync().WaitAsync(Deadline);
+
+        Assert.Equal(fresh.Select(Key), sink.Keys);
+        Assert.Contains(log.Lines, l => l.StartsWith("Critical") && l.Contains("cannot read the spool") && l.Contains("kept"));
+        Assert.Equal(before, Directory.GetFiles(lane, "*.spool").Order());
+    }
+
+    [Fact]
+    public void Left_over_tmp_files_are_set_aside_as_partial_empty_ones_removed_and_one_a_live_process_writes_left_alone()
+    {
+        Directory.CreateDirectory(_dir);
+        var torn = Path.Combine(_dir, "updates.20261130.0515.gz");
+        File.WriteAllBytes(torn + ".tmp", [0x1f, 0x8b, 8, 0]);
+        File.WriteAllBytes(torn + ".partial", [1]); // an earlier crash's, in the same interval
+        var empty = Path.Combine(_dir, "updates.20261130.0515.arrow");
+        File.WriteAllBytes(empty + ".tmp", []);
+        var live = Path.Combine(_dir, "updates.20261130.0515.jsonl");
+        using var writing = new FileStream(live + ".tmp", FileMode.Create, FileAccess.Write, FileShare.Read);
+        writing.Write("{}\n"u8);
+        writing.Flush();
+        var log = new ListLogger();
+
+        Assert.Equal(1, LeftoverTempFiles.SetAside(_dir, log));
+
+        Assert.Equal([0x1f, 0x8b, 8, 0], File.ReadAllBytes(torn + ".partial-2"));
+        Assert.Equal([1], File.ReadAllBytes(torn + ".partial"));
+        Assert.False(File.Exists(torn + ".tmp"));
+        Assert.False(File.Exists(empty + ".tmp"));
+        Assert.False(File.Exists(empty + ".partial"));
+        Assert.True(File.Exists(live + ".tmp"), "a .tmp a live writer holds stays");
+        Assert.Contains(log.Lines, l => l.Contains(torn + ".tmp") && l.Contains("updates.20261130.0515.gz.partial-2"));
+    }
+
     /// <summary>
     /// A pipeline whose sink stalls (after <paramref name="writeBeforeStall"/> records, or on the first)
     /// while records with every kind of side-table entry arrive, then is abandoned without Complete.

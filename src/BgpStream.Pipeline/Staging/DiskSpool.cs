@@ -61,44 +61,62 @@ internal sealed class DiskSpool : IDisposable
             .ToList();
         int found = 0;
         long lastSequence = long.MinValue;
-        foreach (var (path, number) in files)
+        var opened = new List<Segment>();
+        try
         {
-            _nextSegment = Math.Max(_nextSegment, number + 1);
-            var segment = new Segment(path, File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, FileShare.None));
-            long length = RandomAccess.GetLength(segment.Handle);
-            long offset = 0;
-            while (offset < length)
-            {
-                int read = ReadFully(segment.Handle, _header, offset);
-                string? problem = SpoolFormat.TryReadHeader(_header.AsSpan(0, read), out var header);
-                if (problem is null && offset + SpoolFormat.HeaderLength + header.PayloadLength > length)
-                {
-                    problem = $"batch {header.Sequence} ({header.Count} records) is cut short";
-                    DamagedRecords += header.Count;
-                }
-                if (problem is not null)
-                {
-                    // A kill -9 in the middle of an append: nothing after it in this file can be trusted.
-                    _log?.LogWarning("{Lane}: spool {File} at offset {Offset}: {Problem}; the last {Bytes} bytes of the file are dropped",
-                        _lane, path, offset, problem, length - offset);
-                    break;
-                }
-                if (!header.Delivered)
-                {
-                    if (header.Sequence <= lastSequence)
-                        _log?.LogWarning("{Lane}: spool {File} at offset {Offset}: batch {Sequence} follows {Last}; delivered in file order",
-                            _lane, path, offset, header.Sequence, lastSequence);
-                    lastSequence = header.Sequence;
-                    _entries.Enqueue(new Entry(segment, offset, header, null));
-                    segment.Pending++;
-                    Bytes += SpoolFormat.HeaderLength + header.PayloadLength;
-                    RecoveredRecords += header.Count;
-                    found++;
-                }
-                offset += SpoolFormat.HeaderLength + header.PayloadLength;
-            }
+            foreach (var (path, number) in files) found += RecoverSegment(path, number, opened, ref lastSequence);
+        }
+        catch
+        {
+            // Nothing is deleted: the files stay for a later start (the caller then calls Close).
+            foreach (var segment in opened) segment.Handle.Dispose();
+            throw;
+        }
+        foreach (var segment in opened)
+        {
             if (segment.Pending > 0) _segments.Enqueue(segment);
-            else segment.Delete();
+            else segment.Delete(); // nothing left to deliver in it: all delivered, or only a torn tail
+        }
+        return found;
+    }
+
+    private int RecoverSegment(string path, int number, List<Segment> opened, ref long lastSequence)
+    {
+        int found = 0;
+        _nextSegment = Math.Max(_nextSegment, number + 1);
+        var segment = new Segment(path, File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, FileShare.None));
+        opened.Add(segment);
+        long length = RandomAccess.GetLength(segment.Handle);
+        long offset = 0;
+        while (offset < length)
+        {
+            int read = ReadFully(segment.Handle, _header, offset);
+            string? problem = SpoolFormat.TryReadHeader(_header.AsSpan(0, read), out var header);
+            if (problem is null && offset + SpoolFormat.HeaderLength + header.PayloadLength > length)
+            {
+                problem = $"batch {header.Sequence} ({header.Count} records) is cut short";
+                DamagedRecords += header.Count;
+            }
+            if (problem is not null)
+            {
+                // A kill -9 in the middle of an append: nothing after it in this file can be trusted.
+                _log?.LogWarning("{Lane}: spool {File} at offset {Offset}: {Problem}; the last {Bytes} bytes of the file are dropped",
+                    _lane, path, offset, problem, length - offset);
+                break;
+            }
+            if (!header.Delivered)
+            {
+                if (header.Sequence <= lastSequence)
+                    _log?.LogWarning("{Lane}: spool {File} at offset {Offset}: batch {Sequence} follows {Last}; delivered in file order",
+                        _lane, path, offset, header.Sequence, lastSequence);
+                lastSequence = header.Sequence;
+                _entries.Enqueue(new Entry(segment, offset, header, null));
+                segment.Pending++;
+                Bytes += SpoolFormat.HeaderLength + header.PayloadLength;
+                RecoveredRecords += header.Count;
+                found++;
+            }
+            offset += SpoolFormat.HeaderLength + header.PayloadLength;
         }
         return found;
     }
@@ -116,6 +134,8 @@ internal sealed class DiskSpool : IDisposable
         {
             System.IO.Directory.CreateDirectory(_directory);
             var path = Path.Combine(_directory, $"{_nextSegment++:D8}.spool");
+            // Files an earlier run left that could not be recovered stay for a later start: go past them.
+            while (File.Exists(path)) path = Path.Combine(_directory, $"{_nextSegment++:D8}.spool");
             _writing = new Segment(path, File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, FileOptions.None));
             _segments.Enqueue(_writing);
         }
@@ -213,6 +233,15 @@ internal sealed class DiskSpool : IDisposable
             // Only costs a duplicate of this batch should the process die before the segment drains.
             _log?.LogWarning("{Lane}: cannot mark a batch delivered in {File}: {Error}", _lane, segment.Path, e.Message);
         }
+    }
+
+    /// <summary>Closes the segment files and keeps them on disk (a recovery that failed: they are for a later start).</summary>
+    public void Close()
+    {
+        while (_segments.TryDequeue(out var segment)) segment.Handle.Dispose();
+        _entries.Clear();
+        _writing = null;
+        _taken = null;
     }
 
     public void Dispose()

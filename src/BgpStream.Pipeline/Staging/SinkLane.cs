@@ -57,8 +57,8 @@ internal sealed class SinkLane
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // The files stay for a later start; this lane spools into fresh segments if it can.
-            _log?.LogCritical("{Lane}: cannot read the spool {Directory} an earlier run left: {Error}", Name, spool.Directory, e.Message);
-            spool.Dispose();
+            _log?.LogCritical("{Lane}: cannot read the spool {Directory} an earlier run left: {Error}; its files are kept, not delivered", Name, spool.Directory, e.Message);
+            spool.Close();
             return;
         }
         _recoveryDropped = spool.DamagedRecords;
