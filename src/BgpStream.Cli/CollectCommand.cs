@@ -53,6 +53,18 @@ internal static class CollectCommand
                 Console.Error.WriteLine($"bgpstream collect: --http '{httpText}' is not ADDRESS:PORT or none");
                 return 2;
             }
+            if (httpEndpoint is not null && !CanBind(httpEndpoint, out var bindError))
+            {
+                // The default port busy (a second collector on the host) is not worth refusing to
+                // collect; a port the operator asked for is.
+                if (result.GetResult(http) is { Implicit: false })
+                {
+                    Console.Error.WriteLine($"bgpstream collect: --http {httpEndpoint}: {bindError}");
+                    return 2;
+                }
+                log.LogWarning("HTTP endpoints off: cannot listen on the default {Endpoint} ({Error}); give --http ADDR:PORT or none", httpEndpoint, bindError);
+                httpEndpoint = null;
+            }
             if (result.GetValue(shutdownTimeout) < 1)
             {
                 Console.Error.WriteLine("bgpstream collect: --shutdown-timeout is at least 1 second");
@@ -111,6 +123,23 @@ internal static class CollectCommand
             MaxSessions = file?.MaxSessions ?? 20_000,
             MaxSessionsPerSource = file?.MaxSessionsPerSource ?? 2,
         };
+    }
+
+    /// <summary>Whether Kestrel will be able to listen there: tried before the collector starts, so a busy port costs nothing.</summary>
+    private static bool CanBind(IPEndPoint endpoint, out string error)
+    {
+        using var probe = new System.Net.Sockets.Socket(endpoint.AddressFamily, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        try
+        {
+            probe.Bind(endpoint);
+            error = "";
+            return true;
+        }
+        catch (System.Net.Sockets.SocketException e)
+        {
+            error = e.Message;
+            return false;
+        }
     }
 
     internal static bool TryParseEndpoint(string text, out IPEndPoint endpoint) => IPEndPoint.TryParse(text, out endpoint!) && endpoint.Port != 0
