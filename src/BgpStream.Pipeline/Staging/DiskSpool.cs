@@ -200,6 +200,8 @@ internal sealed class DiskSpool : IDisposable
                 throw new SpoolDamageException($"spool {entry.Segment.Path} at offset {entry.Offset}: batch {h.Sequence} ({h.Count} records): {problem}",
                     h.Count, entry.Tables is null);
             }
+            // The last of an earlier run's batches: later ones are this process's, with its own sessions.
+            if (entry.Tables is null && RecoveredRecords == 0) _recoveredSessions.Clear();
             batch = new RecordBatch(h.Sequence, data, h.DataLength, h.Count, tables, recovered: entry.Tables is null);
             handedOver = true;
             return true;
