@@ -130,8 +130,13 @@ public sealed class DockerComposeTests
         foreach (var (name, node) in ((YamlMappingNode)Resolved.Value["services"]).Children)
         {
             if (!((YamlMappingNode)node).Children.TryGetValue("ports", out var ports)) continue;
-            foreach (var port in Strings(ports))
-                Assert.True(port.StartsWith("127.0.0.1:", StringComparison.Ordinal), $"{name} publishes {port} beyond this machine");
+            foreach (var port in ((YamlSequenceNode)ports).Children)
+            {
+                // docker-compose writes "IP:HOST:CONTAINER/tcp", or the long form when no IP is given.
+                var hostIp = port is YamlScalarNode text ? text.Value!.Split(':')[0]
+                    : ((YamlMappingNode)port).Children.TryGetValue("host_ip", out var ip) ? ((YamlScalarNode)ip).Value : null;
+                Assert.True(hostIp == "127.0.0.1", $"{name} publishes {port} beyond this machine");
+            }
         }
         Assert.Equal(["127.0.0.1:9179:9179/tcp"], Strings(Service("collector")["ports"]));
     }
