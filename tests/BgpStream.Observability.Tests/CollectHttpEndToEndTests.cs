@@ -165,6 +165,35 @@ public sealed partial class CollectHttpEndToEndTests(ITestOutputHelper output)
         }
     }
 
+    [Fact(Timeout = 60_000)]
+    public async Task An_explicit_http_port_in_use_exits_2_before_collecting()
+    {
+        using var busy = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        busy.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        busy.Listen();
+        int httpPort = ((IPEndPoint)busy.LocalEndPoint!).Port;
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in (string[])[CliPath(), "collect", "--listen", $"127.0.0.1:{FreePort()}", "--asn", "65000", "--router-id", "192.0.2.1",
+            "--peer", "127.0.61.2=65062", "--stdout", "--http", $"127.0.0.1:{httpPort}"])
+            start.ArgumentList.Add(a);
+        using var collector = Process.Start(start)!;
+        try
+        {
+            var stderr = collector.StandardError.ReadToEndAsync();
+            Assert.True(collector.WaitForExit(TimeSpan.FromSeconds(30)), "collect did not exit");
+            Assert.Equal(2, collector.ExitCode);
+            Assert.Contains($"--http 127.0.0.1:{httpPort}", await stderr);
+        }
+        finally
+        {
+            if (!collector.HasExited)
+            {
+                collector.Kill(entireProcessTree: true);
+                collector.WaitForExit();
+            }
+        }
+    }
+
     /// <summary>An UPDATE announcing the prefixes: ORIGIN IGP, AS_PATH 65061, NEXT_HOP the peer.</summary>
     private static byte[] Announce(params string[] prefixes)
     {
