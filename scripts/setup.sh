@@ -20,6 +20,8 @@ command -v nft >/dev/null 2>&1 || interop+=(nftables)   # the culling draft's pa
 missing+=("${interop[@]}")
 # Node.js runs the independent Arrow IPC readers of tests/BgpStream.Arrow.Tests (npm packages below).
 command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
+# Debian's Chromium: the status page test (tests/BgpStream.Observability.Tests/browser) drives it headless.
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 # Debian's docker-compose 1.29 validates docker/compose.yaml in tests/BgpStream.Cli.Tests (config only, no engine).
 command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
 if [ ${#missing[@]} -gt 0 ]; then
@@ -43,6 +45,13 @@ readers="$(cd "$(dirname "$0")/.." && pwd)/tests/BgpStream.Arrow.Tests/readers"
 if [ ! -f "$readers/node_modules/.package-lock.json" ] || [ "$readers/package-lock.json" -nt "$readers/node_modules/.package-lock.json" ]; then
   echo "setup: installing the Arrow test readers (npm ci in $readers)" >&2
   npm ci --prefix "$readers" --no-audit --no-fund --loglevel=error >/dev/null
+fi
+
+# playwright-core for the status page test, pinned by package-lock.json; it downloads no browser (Debian's chromium above).
+browser="$(cd "$(dirname "$0")/.." && pwd)/tests/BgpStream.Observability.Tests/browser"
+if [ ! -f "$browser/node_modules/.package-lock.json" ] || [ "$browser/package-lock.json" -nt "$browser/node_modules/.package-lock.json" ]; then
+  echo "setup: installing the status page test's browser driver (npm ci in $browser)" >&2
+  npm ci --prefix "$browser" --no-audit --no-fund --loglevel=error >/dev/null
 fi
 
 # The Kafka sink's native library and its test broker (Kafka 0.9.0.1 on Java 17).
