@@ -50,7 +50,7 @@ public static class StatusEndpoints
                 peer = s.PeerAddress.ToString(),
                 peer_port = s.Remote.Port,
                 peer_as = s.PeerAs,
-                bgp_id = s.PeerBgpIdentifier == 0 ? null : new System.Net.IPAddress(System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(s.PeerBgpIdentifier)).ToString(),
+                bgp_id = s.PeerBgpIdentifier == 0 ? null : BgpIdentifierText(s.PeerBgpIdentifier),
                 description = s.Config.Description,
                 state = MetricsRegistry.StateName(s.State),
                 established_since = s.State == SessionState.Established ? s.EstablishedAt : null,
@@ -62,6 +62,14 @@ public static class StatusEndpoints
                 hold_time_seconds = hold,
             };
         }
+    }
+
+    /// <summary>RFC 4271 §4.2: the BGP Identifier is an IPv4 address in network order, written dotted.</summary>
+    private static string BgpIdentifierText(uint id)
+    {
+        Span<byte> bytes = stackalloc byte[4];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(bytes, id);
+        return new System.Net.IPAddress(bytes).ToString();
     }
 
     private static object Event(DetectionEvent e) => new

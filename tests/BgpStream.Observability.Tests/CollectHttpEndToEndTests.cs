@@ -85,7 +85,8 @@ public sealed partial class CollectHttpEndToEndTests(ITestOutputHelper output)
             }, "/api/sessions shows the UPDATEs", collector, stderr);
             Assert.Equal("established", session.GetProperty("state").GetString());
             Assert.Equal(65061u, session.GetProperty("peer_as").GetUInt32());
-            Assert.Equal(30, session.GetProperty("hold_time_seconds").GetInt32());
+            Assert.Equal(30, session.GetProperty("hold_time_seconds").GetInt32()); // ours (30) is smaller than the peer's 90
+            Assert.Equal("127.0.61.1", session.GetProperty("bgp_id").GetString());
             Assert.Equal(JsonValueKind.String, session.GetProperty("established_since").ValueKind);
             Assert.True(session.GetProperty("uptime_seconds").GetDouble() >= 0);
             Assert.Equal("update", session.GetProperty("last_message_type").GetString());
