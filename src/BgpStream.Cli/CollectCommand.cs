@@ -262,12 +262,14 @@ internal sealed class CollectorService(Collector collector, RecordPipeline pipel
     private CancellationTokenRegistration _onFailure;
     private bool _consumerFailed;
     private int _stopped;
+    private bool _started;
 
     /// <summary>0: clean; 1: a sink failed, lost records or could not finalise its files, or the drain did not finish in time.</summary>
     public int ExitCode { get; private set; }
 
     public Task StartAsync(CancellationToken cancel)
     {
+        _started = true;
         _onFailure = pipeline.Failed.Register(lifetime.StopApplication);
         _consumer = Task.Run(ConsumeAsync, CancellationToken.None);
         _stats = Task.Run(StatsAsync, CancellationToken.None);
@@ -350,6 +352,8 @@ internal sealed class CollectorService(Collector collector, RecordPipeline pipel
         log.LogInformation("stopping: closing sessions with Cease/Administrative Shutdown");
         await collector.StopAsync("collector shutting down");
         await _consumer;
+        // The host failed to start (HTTP could not bind): no consumer ran to complete the lanes.
+        if (!_started) await pipeline.CompleteAsync();
         _statsStop.Cancel();
         await _stats;
         var final = pipeline.Stats();
