@@ -2,14 +2,16 @@
 // playwright-core; no browser download) and reports what a person would see.
 //
 //   node status-page.cjs URL SCREENSHOT.png [--peer ADDR] [--prefixes N] [--min-events N]
-//                        [--min-points N] [--timeout-ms N]
+//                        [--min-points N] [--timeout-ms N] [--blank BLANK.png]
 //
 // Waits (bounded by --timeout-ms, default 45000) until the sessions table shows --peer Established
 // with --prefixes prefixes, the rate plot's polyline has at least --min-points points (default 2) and
 // the events table has at least --min-events rows (default 0). Prints one JSON object on stdout:
 //   { ok, error, title, health, sessions: [{column: text}], points, rateCaption, events: [{column: text}],
 //     consoleErrors: [...], screenshot: {path, width, height} }
-// and saves a full-page PNG either way. Exit 0 when the wait succeeded, 1 when it timed out or failed.
+// and saves a full-page PNG either way. --blank also saves an empty white page of the same size,
+// encoded by the same browser: a reference for "the screenshot is not blank" that does not depend on
+// the PNG encoder's compression. Exit 0 when the wait succeeded, 1 when it timed out or failed.
 // CHROMIUM overrides the browser (default /usr/bin/chromium).
 "use strict";
 const fs = require("node:fs");
@@ -18,7 +20,7 @@ const { chromium } = require("playwright-core");
 function parseArgs(argv) {
   const [url, screenshot, ...rest] = argv;
   if (!url || !screenshot) throw new Error("usage: status-page.cjs URL SCREENSHOT.png [--peer ADDR] [--prefixes N] [--min-events N] [--min-points N] [--timeout-ms N]");
-  const options = { url, screenshot, peer: null, prefixes: null, minEvents: 0, minPoints: 2, timeoutMs: 45000 };
+  const options = { url, screenshot, peer: null, prefixes: null, minEvents: 0, minPoints: 2, timeoutMs: 45000, blank: null };
   for (let i = 0; i < rest.length; i += 2) {
     const value = rest[i + 1];
     if (value === undefined) throw new Error(`${rest[i]} needs a value`);
@@ -28,6 +30,7 @@ function parseArgs(argv) {
       case "--min-events": options.minEvents = Number(value); break;
       case "--min-points": options.minPoints = Number(value); break;
       case "--timeout-ms": options.timeoutMs = Number(value); break;
+      case "--blank": options.blank = value; break;
       default: throw new Error(`unknown option ${rest[i]}`);
     }
   }
@@ -62,7 +65,7 @@ async function main() {
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || "/usr/bin/chromium", headless: true, args, timeout: 30000 });
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    page.on("console", m => { if (m.type() === "error") result.consoleErrors.push(m.text()); });
+    page.on("console", m => { if (m.type() === "error") result.consoleErrors.push(`${m.text()} (${m.location().url})`); });
     page.on("pageerror", e => result.consoleErrors.push(String(e)));
     page.on("requestfailed", r => result.consoleErrors.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
     try {
@@ -80,7 +83,14 @@ async function main() {
     Object.assign(result, await page.evaluate(snapshot).catch(e => ({ snapshotError: String(e) })));
     await page.screenshot({ path: options.screenshot, fullPage: true, timeout: 15000 });
     const png = fs.readFileSync(options.screenshot);
-    result.screenshot = { path: options.screenshot, width: png.readUInt32BE(16), height: png.readUInt32BE(20), bytes: png.length };
+    const width = png.readUInt32BE(16), height = png.readUInt32BE(20); // IHDR, right after the 8-byte signature and chunk header
+    result.screenshot = { path: options.screenshot, width, height, bytes: png.length };
+    if (options.blank) {
+      const blank = await browser.newPage({ viewport: { width, height } });
+      await blank.setContent(`<html><body style="margin:0;width:${width}px;height:${height}px;background:#fff"></body></html>`);
+      await blank.screenshot({ path: options.blank, fullPage: true, timeout: 15000 });
+      result.blank = { path: options.blank, bytes: fs.statSync(options.blank).size };
+    }
   } finally {
     await browser.close();
   }
