@@ -86,7 +86,8 @@ internal static class CollectCommand
             if (!sinkOptions.TryBuild(result, "collect", options.LocalAs, options.RouterId, log, out var sinks)) return 2;
             // The stuck-session detector's early warning reads the sessions' send queues.
             options = options with { SampleSendQueues = sinkOptions.Detectors.Count > 0 };
-            var run = new RunSettings(httpEndpoint, TimeSpan.FromSeconds(result.GetValue(shutdownTimeout)), level, format);
+            var cliPeers = (result.GetValue(peers) ?? []).Select(PeerConfig.Parse).ToList();
+            var run = new RunSettings(httpEndpoint, TimeSpan.FromSeconds(result.GetValue(shutdownTimeout)), level, format, result.GetValue(config), cliPeers);
             return await RunAsync(options, sinks, sinkOptions.Pipeline(result, spool: true, log), sinkOptions.Stopping, log, run, cancel);
         });
         return command;
@@ -95,7 +96,7 @@ internal static class CollectCommand
     internal static CollectorOptions BuildOptions(string? configPath, string[]? listen, string? asn, string? routerId,
         string[]? peers, int? holdTime, int? sendHoldTime)
     {
-        var file = configPath is null ? null : CollectorConfigFile.Load(configPath);
+        var file = CollectorConfigFile.LoadWithEnvironment(configPath);
         var endpoints = listen is { Length: > 0 }
             ? listen.Select(l => TryParseEndpoint(l, out var e) ? e : throw new FormatException($"--listen '{l}' is not ADDRESS:PORT")).ToList()
             : file?.Listen is { Count: > 0 } fromFile ? fromFile
@@ -146,7 +147,10 @@ internal static class CollectCommand
         || (text.EndsWith(":0") && IPEndPoint.TryParse(text, out endpoint!));
 
     /// <param name="Http">Where the HTTP endpoints listen; null: none.</param>
-    private sealed record RunSettings(IPEndPoint? Http, TimeSpan ShutdownTimeout, LogLevel Level, LogFormat Format);
+    /// <param name="ConfigPath">The YAML file whose peers SIGHUP or an edit reloads (<see cref="PeerReloader"/>).</param>
+    /// <param name="CommandLinePeers">The <c>--peer</c>s, kept beside the file's peers at every reload.</param>
+    private sealed record RunSettings(IPEndPoint? Http, TimeSpan ShutdownTimeout, LogLevel Level, LogFormat Format,
+        string? ConfigPath, IReadOnlyList<PeerConfig> CommandLinePeers);
 
     /// <summary>
     /// Runs the collector as a hosted service (Microsoft.Extensions.Hosting): the host's console
@@ -167,6 +171,8 @@ internal static class CollectCommand
             foreach (var sink in sinks) sink.Dispose();
             return 2;
         }
+        // Peers reload on SIGHUP or an edit of the file; unchanged sessions stay up.
+        using var reloader = run.ConfigPath is null ? null : new PeerReloader(collector, run.ConfigPath, run.CommandLinePeers, log);
         ObservabilitySink? status = null;
         if (run.Http is not null)
         {
