@@ -68,14 +68,22 @@ public sealed class MockClusterTests(ITestOutputHelper output) : IDisposable
     public void Json_values_are_the_element_lines_keyed_by_peer_in_per_peer_order()
     {
         var expected = TestRecords.ExpectedJson(TestRecords.Feed(150));
+        var latencies = new List<double>();
         using (var sink = Sink())
         {
             Assert.True(sink.Idempotent);
+            // The /metrics delivery-latency histogram's input: one observation per acknowledged message.
+            sink.DeliveryLatency = l => { lock (latencies) latencies.Add(l); };
             TestRecords.WriteAll(sink, TestRecords.Feed(150));
             sink.Dispose();
             Assert.Equal(expected.Count, sink.Delivered);
             Assert.Equal(0, sink.Failed + sink.Undelivered + sink.Lost);
             output.WriteLine(sink.Summary);
+        }
+        lock (latencies)
+        {
+            Assert.Equal(expected.Count, latencies.Count);
+            Assert.All(latencies, l => Assert.InRange(l, 0, Deadline.TotalSeconds));
         }
         var read = KafkaTestSupport.ConsumeAll(_cluster.Bootstrap, AllTopics, r => r.Count >= expected.Count, Deadline, settle: TimeSpan.FromMilliseconds(500));
         Assert.Equal(expected.Count, read.Count);
