@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the Kafka sink and its tests need on a fresh Debian machine, only when missing.
-# Idempotent; safe to run again. Called by scripts/setup.sh.
+# Idempotent; safe to run again. Called by scripts/setup.sh --tests.
 set -euo pipefail
 
 sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }

@@ -1,15 +1,21 @@
 #!/usr/bin/env bash
-# Installs what BgpStream's build and tests need on a fresh Debian machine, only when missing.
-# Idempotent; safe to run again. Used by scripts/run.sh, scripts/test.sh and docker/.
+# Installs what BgpStream needs on a fresh Debian machine, only when missing. Idempotent.
+#   scripts/setup.sh          what building and running need (scripts/build.sh, so scripts/run.sh and docker/)
+#   scripts/setup.sh --tests  and what the tests need: reference tools, BGP daemons, readers, browser, brokers (scripts/test.sh)
 set -euo pipefail
+tests=false
+[ "${1:-}" = "--tests" ] && tests=true
 
 sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
 missing=()
-command -v bgpdump >/dev/null 2>&1 || missing+=(bgpdump)      # reference decoder the tests compare against
 [ -e /usr/lib/x86_64-linux-gnu/libbz2.so.1.0 ] || [ -e /lib/x86_64-linux-gnu/libbz2.so.1.0 ] || missing+=(libbz2-1.0)
-# BGP speakers the interop tests (tests/BgpStream.Interop.Tests) peer with the collector; each test starts its own.
+# The Kafka sink's native library: Confluent.Kafka 1.9.3 binds to Debian's librdkafka.so.1 (2.0.2).
+[ -e /usr/lib/x86_64-linux-gnu/librdkafka.so.1 ] || [ -e /lib/x86_64-linux-gnu/librdkafka.so.1 ] || missing+=(librdkafka1)
 interop=()
+if $tests; then
+command -v bgpdump >/dev/null 2>&1 || missing+=(bgpdump)      # reference decoder the tests compare against
+# BGP speakers the interop tests (tests/BgpStream.Interop.Tests) peer with the collector; each test starts its own.
 [ -x /usr/sbin/bird ] || interop+=(bird2)
 [ -x /usr/lib/frr/bgpd ] || interop+=(frr)
 command -v gobgpd >/dev/null 2>&1 || interop+=(gobgpd)
@@ -24,6 +30,7 @@ command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 # Debian's docker-compose 1.29 validates docker/compose.yaml in tests/BgpStream.Cli.Tests (config only, no engine).
 command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
+fi
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}" >&2
   sudo_if_needed apt-get update -qq
@@ -38,6 +45,8 @@ if ! command -v dotnet >/dev/null 2>&1; then
   echo "setup: the .NET 10 SDK is required (dotnet on PATH)" >&2
   exit 1
 fi
+
+$tests || exit 0
 
 # The Arrow readers the tests compare our files against (apache-arrow, arrow-rs in parquet-wasm, DuckDB in
 # duckdb-wasm), pinned by package-lock.json; (re)installed when missing or when the lock file is newer.
@@ -54,5 +63,5 @@ if [ ! -f "$browser/node_modules/.package-lock.json" ] || [ "$browser/package-lo
   npm ci --prefix "$browser" --no-audit --no-fund --loglevel=error >/dev/null
 fi
 
-# The Kafka sink's native library and its test broker (Kafka 0.9.0.1 on Java 17).
+# The Kafka sink's test broker (Kafka 0.9.0.1 on Java 17) and kcat.
 "$(dirname "$0")/setup-kafka.sh"

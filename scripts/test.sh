@@ -3,7 +3,7 @@
 # test project, and ends with one summary line "N passed, N failed, N skipped".
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
+scripts/setup.sh --tests
 corpus=${BGPSTREAM_CORPUS:-../shared/corpus}
 if [ ! -f "$corpus/SOURCES.md" ]; then
   echo "test: THE BGP CORPUS IS MISSING at $corpus (set BGPSTREAM_CORPUS); corpus tests will fail" >&2

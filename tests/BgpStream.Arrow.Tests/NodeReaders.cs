@@ -5,7 +5,7 @@ namespace BgpStream.Arrow.Tests;
 
 /// <summary>
 /// Runs the independent readers in readers/ (Node.js scripts over npm packages installed by
-/// scripts/setup.sh) once over a set of files and keeps their canonical JSON per file.
+/// scripts/setup.sh --tests) once over a set of files and keeps their canonical JSON per file.
 /// </summary>
 public static class NodeReaders
 {
@@ -29,16 +29,16 @@ public static class NodeReaders
         try
         {
             var (code, stdout, _) = Run("node", ["--version"], TimeSpan.FromSeconds(30));
-            if (code != 0) return "`node --version` failed: Node.js 20+ is needed for the Arrow reader tests; run scripts/setup.sh";
+            if (code != 0) return "`node --version` failed: Node.js 20+ is needed for the Arrow reader tests; run scripts/setup.sh --tests";
             _ = stdout;
         }
         catch (System.ComponentModel.Win32Exception)
         {
-            return "node is not on PATH: the Arrow reader tests need Node.js 20+ and npm; run scripts/setup.sh";
+            return "node is not on PATH: the Arrow reader tests need Node.js 20+ and npm; run scripts/setup.sh --tests";
         }
         foreach (var package in new[] { "apache-arrow", "parquet-wasm", "@duckdb/duckdb-wasm" })
             if (!File.Exists(Path.Combine(Directory, "node_modules", package, "package.json")))
-                return $"npm package {package} is missing in {Path.Combine(Directory, "node_modules")}: run scripts/setup.sh";
+                return $"npm package {package} is missing in {Path.Combine(Directory, "node_modules")}: run scripts/setup.sh --tests";
         return null;
     }
 

@@ -35,7 +35,7 @@ public sealed class DockerComposeTests
         }
         catch (System.ComponentModel.Win32Exception e)
         {
-            throw new InvalidOperationException($"{file} is not installed (scripts/setup.sh installs it): {e.Message}");
+            throw new InvalidOperationException($"{file} is not installed (scripts/setup.sh --tests installs it): {e.Message}");
         }
         using (process)
         {

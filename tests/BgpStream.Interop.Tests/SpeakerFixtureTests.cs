@@ -69,7 +69,7 @@ public sealed class SpeakerFixtureTests(ITestOutputHelper output)
             CollectorAddress = IPAddress.Loopback,
         });
         var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => speaker.StartAsync());
-        Assert.Contains("scripts/setup.sh", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("scripts/setup.sh --tests", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]

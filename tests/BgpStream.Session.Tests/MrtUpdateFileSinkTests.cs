@@ -36,7 +36,7 @@ public sealed class MrtUpdateFileSinkTests : IDisposable
 
     private static string[] Bgpdump(string file)
     {
-        Assert.True(File.Exists("/usr/bin/bgpdump"), "bgpdump is not installed: run scripts/setup.sh");
+        Assert.True(File.Exists("/usr/bin/bgpdump"), "bgpdump is not installed: run scripts/setup.sh --tests");
         var psi = new ProcessStartInfo("/usr/bin/bgpdump", ["-m", file]) { RedirectStandardOutput = true, RedirectStandardError = true };
         using var p = Process.Start(psi)!;
         var lines = p.StandardOutput.ReadToEnd().Split('\n', StringSplitOptions.RemoveEmptyEntries);

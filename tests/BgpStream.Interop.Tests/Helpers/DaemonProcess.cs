@@ -44,7 +44,7 @@ public sealed class DaemonProcess : IDisposable
         IReadOnlyDictionary<string, string>? environment = null, string? workingDirectory = null, string? networkNamespace = null)
     {
         if (ProcessRunner.Which(fileName) is not { } path)
-            throw new ProcessFailedException($"{name}: `{fileName}` is not installed; run scripts/setup.sh");
+            throw new ProcessFailedException($"{name}: `{fileName}` is not installed; run scripts/setup.sh --tests");
         IReadOnlyList<string> command = networkNamespace is null ? [path, .. arguments] : ["/usr/sbin/ip", "netns", "exec", networkNamespace, path, .. arguments];
         var psi = ProcessRunner.CreateStartInfo("/usr/bin/setsid", command, environment, workingDirectory);
         var process = new Process { StartInfo = psi };

@@ -48,7 +48,7 @@ public static class ProcessRunner
         }
         catch (Exception ex)
         {
-            throw new ProcessFailedException($"could not start `{commandLine}`: {ex.Message} (run scripts/setup.sh?)", null, ex);
+            throw new ProcessFailedException($"could not start `{commandLine}`: {ex.Message} (run scripts/setup.sh --tests?)", null, ex);
         }
         process.StandardInput.Close();
         process.BeginOutputReadLine();

@@ -31,7 +31,7 @@ public abstract class BgpSpeaker : IAsyncDisposable
     protected TempDirectory Directory { get; }
     public string WorkDirectory => Directory.Path;
 
-    /// <summary>Executables the fixture needs; a missing one fails the test with a pointer to scripts/setup.sh.</summary>
+    /// <summary>Executables the fixture needs; a missing one fails the test with a pointer to scripts/setup.sh --tests.</summary>
     protected abstract IReadOnlyList<string> RequiredExecutables { get; }
 
     /// <summary>Writes the config, starts the daemon and waits until it runs with all routes loaded.</summary>
