@@ -1,11 +1,7 @@
-using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
-using System.Runtime.InteropServices;
 using System.Text.Json;
 using BgpStream.Arrow.Tests;
 using BgpStream.Interop.Tests.Routes;
-using BgpStream.Interop.Tests.Speakers;
 using BgpStream.Interop.Tests.Support;
 using Xunit.Abstractions;
 
@@ -17,59 +13,15 @@ namespace BgpStream.Interop.Tests;
 /// MRT archive (read by bgpdump) and the Arrow files (read by apache-arrow) of the same run.
 /// </summary>
 [Collection(InteropCollection.Name)]
-public sealed partial class CollectCommandTests(ITestOutputHelper output)
+public sealed class CollectCommandTests(ITestOutputHelper output)
 {
-    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static partial int Kill(int pid, int signal);
-
-    private static string CliPath()
-    {
-        // tests/BgpStream.Interop.Tests/bin/<Configuration>/net10.0 -> src/BgpStream.Cli/bin/<Configuration>/net10.0
-        var here = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/'));
-        string configuration = here.Parent!.Name;
-        var root = here.Parent!.Parent!.Parent!.Parent!.Parent!.FullName;
-        var path = Path.Combine(root, "src", "BgpStream.Cli", "bin", configuration, "net10.0", "bgpstream.dll");
-        Assert.True(File.Exists(path), $"{path} is missing: build the solution first (scripts/test.sh does)");
-        return path;
-    }
-
-    private static IEnumerable<string> Bgpdump(string file)
-    {
-        var psi = new ProcessStartInfo("/usr/bin/bgpdump", ["-m", file]) { RedirectStandardOutput = true, RedirectStandardError = true };
-        using var p = Process.Start(psi)!;
-        var text = p.StandardOutput.ReadToEnd();
-        Assert.True(p.WaitForExit(TimeSpan.FromSeconds(30)));
-        return text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-    }
-
-    /// <summary>Starts <c>bgpstream collect</c> on 127.0.0.1:<paramref name="port"/> (AS 65000, id 192.0.2.1); stdout is the caller's to read, stderr is collected.</summary>
-    private static Process StartCollect(int port, out System.Text.StringBuilder stderr, params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in (string[])[CliPath(), "collect", "--listen", $"127.0.0.1:{port}", "--asn", "65000", "--router-id", "192.0.2.1", .. args])
-            start.ArgumentList.Add(a);
-        var collector = Process.Start(start)!;
-        var log = new System.Text.StringBuilder();
-        collector.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.AppendLine(e.Data); };
-        collector.BeginErrorReadLine();
-        stderr = log;
-        return collector;
-    }
-
-    private static int FreePort()
-    {
-        using var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        s.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)s.LocalEndPoint!).Port;
-    }
-
     [Fact(Timeout = 120_000)]
     public async Task Collect_prints_BIRDs_routes_as_JSON_and_SIGTERM_shuts_the_session_down_with_a_text()
     {
         var local = IPAddress.Parse("127.0.13.1");
-        int port = FreePort();
+        int port = CollectCli.FreePort();
         var archive = Directory.CreateTempSubdirectory("bgpstream-collect-mrt-").FullName;
-        using var collector = StartCollect(port, out var stderr,
+        using var collector = CollectCli.StartCollect(port, out var stderr,
             "--peer", "127.0.13.1=65013", "--hold-time", "30", "--stdout", "--format", "mrt", "--format", "arrow", "--format", "jsonl", "--out", archive);
         var session = new CollectorSession(local);
         var elements = new List<JsonElement>(); // the JSON lines of the elements, for the Arrow files
@@ -86,20 +38,12 @@ public sealed partial class CollectCommandTests(ITestOutputHelper output)
         });
         try
         {
-            await using var speaker = new BirdSpeaker(new SpeakerOptions
-            {
-                LocalAddress = local,
-                LocalAs = 65013,
-                CollectorAddress = IPAddress.Loopback,
-                CollectorPort = port,
-                HoldTime = 30,
-                Routes = RouteSet.Generate(seed: 13, 500, 100),
-            });
+            await using var speaker = CollectCli.Bird(local, 65013, port, 30, RouteSet.Generate(seed: 13, 500, 100));
             await speaker.StartAsync();
             await session.WaitUntilAsync(s => s.IsEstablished && s.RouteCount(false) == 500 && s.RouteCount(true) == 100, TimeSpan.FromSeconds(30), "the table");
             InteropScenario.AssertSameRoutes(await speaker.GetExportedRoutesAsync(), session.Routes, "collect --stdout vs BIRD's export");
 
-            Assert.Equal(0, Kill(collector.Id, 15)); // SIGTERM
+            Assert.Equal(0, CollectCli.Kill(collector.Id, 15)); // SIGTERM
             Assert.True(collector.WaitForExit(TimeSpan.FromSeconds(15)), "collect did not exit after SIGTERM");
             await reader.WaitAsync(TimeSpan.FromSeconds(5));
             Assert.Equal(0, collector.ExitCode);
@@ -115,7 +59,7 @@ public sealed partial class CollectCommandTests(ITestOutputHelper output)
             Assert.DoesNotContain(Directory.GetFiles(archive), f => f.EndsWith(".tmp", StringComparison.Ordinal));
             var files = Directory.GetFiles(archive, "updates.*.gz");
             Assert.NotEmpty(files);
-            var lines = files.Order().SelectMany(Bgpdump).ToList();
+            var lines = files.Order().SelectMany(f => CollectCli.Bgpdump(f).Output.Split('\n', StringSplitOptions.RemoveEmptyEntries)).ToList();
             Assert.Equal(600, lines.Count(l => l.Contains("|A|127.0.13.1|65013|", StringComparison.Ordinal)));
             Assert.Contains(lines, l => l.EndsWith("|STATE|127.0.13.1|65013|5|6", StringComparison.Ordinal));
             Assert.Contains(lines, l => l.EndsWith("|STATE|127.0.13.1|65013|6|1", StringComparison.Ordinal));
@@ -138,31 +82,18 @@ public sealed partial class CollectCommandTests(ITestOutputHelper output)
     public async Task A_stalled_stdout_spools_to_disk_while_the_session_and_the_other_sink_go_on_and_every_line_arrives_in_order()
     {
         var local = IPAddress.Parse("127.0.14.1");
-        int port = FreePort();
+        int port = CollectCli.FreePort();
         var dir = Directory.CreateTempSubdirectory("bgpstream-collect-spool-").FullName;
-        using var collector = StartCollect(port, out var stderr,
+        using var collector = CollectCli.StartCollect(port, out var stderr,
             "--peer", "127.0.14.1=65014", "--hold-time", "9", "--stdout", "--format", "jsonl", "--out", dir, "--lane-batches", "2");
         const int v4 = 20_000, v6 = 2_000;
         try
         {
-            await using var speaker = new BirdSpeaker(new SpeakerOptions
-            {
-                LocalAddress = local,
-                LocalAs = 65014,
-                CollectorAddress = IPAddress.Loopback,
-                CollectorPort = port,
-                HoldTime = 9,
-                Routes = RouteSet.Generate(seed: 14, v4, v6),
-            });
+            await using var speaker = CollectCli.Bird(local, 65014, port, 9, RouteSet.Generate(seed: 14, v4, v6));
             await speaker.StartAsync();
             // Nobody reads stdout: its pipe fills and that sink's lane spills to DIR/spool. The
             // JSON-lines file sink has its own lane and gets the whole table meanwhile.
-            string tmp = "";
-            await Poll(() =>
-            {
-                tmp = Directory.GetFiles(dir, "updates.*.jsonl.tmp").SingleOrDefault() ?? "";
-                return tmp != "" && CountLines(tmp) >= v4 + v6;
-            }, TimeSpan.FromSeconds(20), "the table in the JSON-lines file while stdout is stalled");
+            string tmp = await CollectCli.JsonLinesFileHoldingAsync(dir, v4 + v6, TimeSpan.FromSeconds(20));
             var spool = Path.Combine(dir, "spool", "JsonLinesStream");
             Assert.True(Directory.Exists(spool) && Directory.GetFiles(spool, "*.spool").Length > 0, "stdout's batches wait in the spool");
             // Several hold times later the session is still up: reads never waited for the sink.
@@ -175,8 +106,8 @@ public sealed partial class CollectCommandTests(ITestOutputHelper output)
             {
                 while (await collector.StandardOutput.ReadLineAsync() is { } line) stdoutLines.Add(line);
             });
-            await Poll(() => Directory.GetFiles(spool, "*.spool").Length == 0, TimeSpan.FromSeconds(60), "the spool to drain");
-            Assert.Equal(0, Kill(collector.Id, 15));
+            await CollectCli.Poll(() => Directory.GetFiles(spool, "*.spool").Length == 0, TimeSpan.FromSeconds(60), "the spool to drain");
+            Assert.Equal(0, CollectCli.Kill(collector.Id, 15));
             Assert.True(collector.WaitForExit(TimeSpan.FromSeconds(20)), "collect did not exit after SIGTERM");
             await reader.WaitAsync(TimeSpan.FromSeconds(10));
             Assert.Equal(0, collector.ExitCode);
@@ -202,9 +133,9 @@ public sealed partial class CollectCommandTests(ITestOutputHelper output)
     public async Task A_peer_shut_down_with_a_text_gives_a_voluntary_cull_event_on_stdout()
     {
         var local = IPAddress.Parse("127.0.15.1");
-        int port = FreePort();
+        int port = CollectCli.FreePort();
         var dir = Directory.CreateTempSubdirectory("bgpstream-collect-cull-").FullName;
-        using var collector = StartCollect(port, out var stderr,
+        using var collector = CollectCli.StartCollect(port, out var stderr,
             "--peer", "127.0.15.1=65015", "--hold-time", "30", "--stdout", "--out", dir, "--cull-window", "3");
         var session = new CollectorSession(local);
         var detections = new List<JsonElement>();
@@ -219,21 +150,13 @@ public sealed partial class CollectCommandTests(ITestOutputHelper output)
         });
         try
         {
-            await using var speaker = new BirdSpeaker(new SpeakerOptions
-            {
-                LocalAddress = local,
-                LocalAs = 65015,
-                CollectorAddress = IPAddress.Loopback,
-                CollectorPort = port,
-                HoldTime = 30,
-                Routes = RouteSet.Generate(seed: 15, 100, 10),
-            });
+            await using var speaker = CollectCli.Bird(local, 65015, port, 30, RouteSet.Generate(seed: 15, 100, 10));
             await speaker.StartAsync();
             await session.WaitUntilAsync(s => s.IsEstablished && s.RouteCount(false) == 100, TimeSpan.FromSeconds(30), "the table");
             const string text = "IXP maintenance TICKET-42";
             await speaker.ShutdownAsync(text);
             // The culling window (3 s) closes on the collector's one-second tick: one voluntary cull.
-            await Poll(() => { lock (detections) return detections.Count > 0; }, TimeSpan.FromSeconds(20), "a cull event");
+            await CollectCli.Poll(() => { lock (detections) return detections.Count > 0; }, TimeSpan.FromSeconds(20), "a cull event");
             JsonElement cull;
             lock (detections) cull = detections.Single();
             Assert.Equal("cull_start", cull.GetProperty("type").GetString());
@@ -254,25 +177,6 @@ public sealed partial class CollectCommandTests(ITestOutputHelper output)
             await reader.WaitAsync(TimeSpan.FromSeconds(10));
             Directory.Delete(dir, recursive: true);
             lock (stderr) output.WriteLine(stderr.ToString());
-        }
-    }
-
-    private static int CountLines(string path)
-    {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-        using var text = new StreamReader(stream);
-        int n = 0;
-        while (text.ReadLine() is not null) n++;
-        return n;
-    }
-
-    private static async Task Poll(Func<bool> condition, TimeSpan timeout, string what)
-    {
-        var until = DateTime.UtcNow + timeout;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > until) throw new TimeoutException($"waited {timeout.TotalSeconds} s for {what}");
-            await Task.Delay(100);
         }
     }
 

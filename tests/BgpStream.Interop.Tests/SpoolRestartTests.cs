@@ -1,12 +1,10 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
-using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using BgpStream.Arrow.Tests;
 using BgpStream.Interop.Tests.Routes;
-using BgpStream.Interop.Tests.Speakers;
+using BgpStream.Interop.Tests.Support;
 using Xunit.Abstractions;
 
 namespace BgpStream.Interop.Tests;
@@ -18,46 +16,30 @@ namespace BgpStream.Interop.Tests;
 /// <c>.tmp</c> files aside and prints the spooled elements on stdout before any of its own.
 /// </summary>
 [Collection(InteropCollection.Name)]
-public sealed partial class SpoolRestartTests(ITestOutputHelper output)
+public sealed class SpoolRestartTests(ITestOutputHelper output)
 {
-    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static partial int Kill(int pid, int signal);
-
     [Fact(Timeout = 240_000)]
     public async Task After_a_kill_9_the_next_run_prints_the_spooled_elements_first_and_no_file_has_a_final_name_readers_reject()
     {
         var local = IPAddress.Parse("127.0.26.1");
-        int port = FreePort();
+        int port = CollectCli.FreePort();
         var dir = Directory.CreateTempSubdirectory("bgpstream-spool-restart-").FullName;
         const int v4 = 20_000, v6 = 2_000;
         string[] args = ["--peer", "127.0.26.1=65026", "--hold-time", "9", "--stdout", "--format", "jsonl", "--format", "mrt", "--format", "arrow",
             "--out", dir, "--lane-batches", "2"];
-        var first = StartCollect(port, out var firstLog, args);
+        var first = CollectCli.StartCollect(port, out var firstLog, args);
         Process? second = null;
         System.Text.StringBuilder? secondLog = null;
         try
         {
-            await using var speaker = new BirdSpeaker(new SpeakerOptions
-            {
-                LocalAddress = local,
-                LocalAs = 65026,
-                CollectorAddress = IPAddress.Loopback,
-                CollectorPort = port,
-                HoldTime = 9,
-                Routes = RouteSet.Generate(seed: 26, v4, v6),
-            });
+            await using var speaker = CollectCli.Bird(local, 65026, port, 9, RouteSet.Generate(seed: 26, v4, v6));
             await speaker.StartAsync();
             // Nobody reads stdout: its lane spills; the JSON-lines file gets the whole table meanwhile.
-            string tmp = "";
-            await Poll(() =>
-            {
-                tmp = Directory.GetFiles(dir, "updates.*.jsonl.tmp").SingleOrDefault() ?? "";
-                return tmp != "" && CountLines(tmp) >= v4 + v6;
-            }, TimeSpan.FromSeconds(30), "the table in the JSON-lines file while stdout is stalled");
+            string tmp = await CollectCli.JsonLinesFileHoldingAsync(dir, v4 + v6, TimeSpan.FromSeconds(30));
             var spool = Path.Combine(dir, "spool", "JsonLinesStream");
             Assert.True(Directory.GetFiles(spool, "*.spool").Length > 0, "stdout's batches wait in the spool");
 
-            Assert.Equal(0, Kill(first.Id, 9));
+            Assert.Equal(0, CollectCli.Kill(first.Id, 9));
             Assert.True(first.WaitForExit(TimeSpan.FromSeconds(10)), "collect did not die of SIGKILL");
             // What the killed run's stdout sink had written: the pipe still holds it (nothing else is lost but the lane's memory).
             string piped = await first.StandardOutput.ReadToEndAsync();
@@ -71,7 +53,7 @@ public sealed partial class SpoolRestartTests(ITestOutputHelper output)
             Assert.Equal(written.Take(pipedLines.Length), pipedLines);
 
             long restartMicros = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000;
-            second = StartCollect(port, out secondLog, args);
+            second = CollectCli.StartCollect(port, out secondLog, args);
             var stdout = new List<string>();
             int announcedAgain = 0;
             var proc = second;
@@ -84,8 +66,8 @@ public sealed partial class SpoolRestartTests(ITestOutputHelper output)
                 }
             });
             // BIRD reconnects (retry 2 s) and sends its table again: new elements after the spooled ones.
-            await Poll(() => Volatile.Read(ref announcedAgain) >= v4 + v6, TimeSpan.FromSeconds(60), "the table again from the second run");
-            Assert.Equal(0, Kill(second.Id, 15));
+            await CollectCli.Poll(() => Volatile.Read(ref announcedAgain) >= v4 + v6, TimeSpan.FromSeconds(60), "the table again from the second run");
+            Assert.Equal(0, CollectCli.Kill(second.Id, 15));
             Assert.True(second.WaitForExit(TimeSpan.FromSeconds(20)), "collect did not exit after SIGTERM");
             await reader.WaitAsync(TimeSpan.FromSeconds(10));
             Assert.Equal(0, second.ExitCode);
@@ -138,57 +120,10 @@ public sealed partial class SpoolRestartTests(ITestOutputHelper output)
     private static long Micros(string jsonLine) =>
         (long)(JsonDocument.Parse(jsonLine).RootElement.GetProperty("timestamp").GetDecimal() * 1_000_000m);
 
-    private static int CountLines(string path)
-    {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-        using var text = new StreamReader(stream);
-        int n = 0;
-        while (text.ReadLine() is not null) n++;
-        return n;
-    }
-
     private static void AssertBgpdumpReads(string file)
     {
-        var psi = new ProcessStartInfo("/usr/bin/bgpdump", ["-m", file]) { RedirectStandardOutput = true, RedirectStandardError = true };
-        using var p = Process.Start(psi)!;
-        var errors = p.StandardError.ReadToEndAsync();
-        var text = p.StandardOutput.ReadToEnd();
-        Assert.True(p.WaitForExit(TimeSpan.FromSeconds(30)));
-        Assert.True(p.ExitCode == 0 && text.Length > 0, $"bgpdump {file}: exit {p.ExitCode}, {text.Length} chars, {errors.Result}");
-        Assert.DoesNotMatch(new Regex("error|corrupt|truncat", RegexOptions.IgnoreCase), errors.Result);
-    }
-
-    private static Process StartCollect(int port, out System.Text.StringBuilder stderr, params string[] args)
-    {
-        var here = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/'));
-        var root = here.Parent!.Parent!.Parent!.Parent!.Parent!.FullName;
-        var cli = Path.Combine(root, "src", "BgpStream.Cli", "bin", here.Parent!.Name, "net10.0", "bgpstream.dll");
-        Assert.True(File.Exists(cli), $"{cli} is missing: build the solution first (scripts/test.sh does)");
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in (string[])[cli, "collect", "--listen", $"127.0.0.1:{port}", "--asn", "65000", "--router-id", "192.0.2.1", .. args])
-            start.ArgumentList.Add(a);
-        var collector = Process.Start(start)!;
-        var log = new System.Text.StringBuilder();
-        collector.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.AppendLine(e.Data); };
-        collector.BeginErrorReadLine();
-        stderr = log;
-        return collector;
-    }
-
-    private static int FreePort()
-    {
-        using var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        s.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)s.LocalEndPoint!).Port;
-    }
-
-    private static async Task Poll(Func<bool> condition, TimeSpan timeout, string what)
-    {
-        var until = DateTime.UtcNow + timeout;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > until) throw new TimeoutException($"waited {timeout.TotalSeconds} s for {what}");
-            await Task.Delay(100);
-        }
+        var (exitCode, text, errors) = CollectCli.Bgpdump(file);
+        Assert.True(exitCode == 0 && text.Length > 0, $"bgpdump {file}: exit {exitCode}, {text.Length} chars, {errors}");
+        Assert.DoesNotMatch(new Regex("error|corrupt|truncat", RegexOptions.IgnoreCase), errors);
     }
 }

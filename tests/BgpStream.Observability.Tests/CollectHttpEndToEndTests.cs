@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
@@ -21,28 +20,10 @@ public sealed partial class CollectHttpEndToEndTests(ITestOutputHelper output)
     private const string Md5Password = "Md5-s3cret-never-shown";
     private static readonly IPAddress PeerAddress = IPAddress.Parse("127.0.61.1");
 
-    private static string CliPath()
-    {
-        // tests/BgpStream.Observability.Tests/bin/<Configuration>/net10.0 -> src/BgpStream.Cli/bin/<Configuration>/net10.0
-        var here = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/'));
-        string configuration = here.Parent!.Name;
-        var root = here.Parent!.Parent!.Parent!.Parent!.Parent!.FullName;
-        var path = Path.Combine(root, "src", "BgpStream.Cli", "bin", configuration, "net10.0", "bgpstream.dll");
-        Assert.True(File.Exists(path), $"{path} is missing: build the solution first");
-        return path;
-    }
-
-    private static int FreePort()
-    {
-        using var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        s.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)s.LocalEndPoint!).Port;
-    }
-
     [Fact(Timeout = 120_000)]
     public async Task The_endpoints_show_a_live_session_and_SIGTERM_ends_it_with_Cease_and_closes_the_port()
     {
-        int bgpPort = FreePort(), httpPort = FreePort();
+        int bgpPort = CollectProcess.FreePort(), httpPort = CollectProcess.FreePort();
         var dir = Directory.CreateTempSubdirectory("bgpstream-http-");
         var config = Path.Combine(dir.FullName, "collector.yaml");
         // A second peer with a TCP-MD5 password: it never connects; its password must not leak anywhere.
@@ -54,29 +35,22 @@ public sealed partial class CollectHttpEndToEndTests(ITestOutputHelper output)
                 remote_as: 65069
                 md5_password: {Md5Password}
             """);
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in (string[])[CliPath(), "collect", "--config", config, "--listen", $"127.0.0.1:{bgpPort}", "--asn", "65000",
-            "--router-id", "192.0.2.1", "--hold-time", "30", "--format", "jsonl", "--out", dir.FullName,
-            "--http", $"127.0.0.1:{httpPort}", "--log-format", "json"])
-            start.ArgumentList.Add(a);
-        using var collector = Process.Start(start)!;
         var stderr = new System.Text.StringBuilder();
-        collector.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (stderr) stderr.AppendLine(e.Data); };
-        collector.BeginErrorReadLine();
-        collector.OutputDataReceived += (_, _) => { };
-        collector.BeginOutputReadLine();
+        using var collector = CollectProcess.Start(["collect", "--config", config, "--listen", $"127.0.0.1:{bgpPort}", "--asn", "65000",
+            "--router-id", "192.0.2.1", "--hold-time", "30", "--format", "jsonl", "--out", dir.FullName,
+            "--http", $"127.0.0.1:{httpPort}", "--log-format", "json"], stderr);
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}/"), Timeout = TimeSpan.FromSeconds(10) };
         try
         {
             // Health comes up once the host runs (the collector listens before the host starts).
-            await Until(async () => (await TryGet(http, "healthz")) is (HttpStatusCode.OK, "ok\n"), "healthz 200 ok", collector, stderr);
+            await CollectProcess.Until(async () => (await TryGet(http, "healthz")) is (HttpStatusCode.OK, "ok\n"), "healthz 200 ok", collector, stderr);
 
-            using var peer = await ConnectPeerAsync(bgpPort);
-            peer.Send(Announce("10.61.0.0/16", "10.62.0.0/16", "10.63.0.0/16"));
-            peer.Send(Withdraw("10.63.0.0/16"));
+            using var peer = await RawBgpPeer.ConnectAsync(PeerAddress, 65061, bgpPort);
+            peer.Announce("10.61.0.0/16", "10.62.0.0/16", "10.63.0.0/16");
+            peer.Withdraw("10.63.0.0/16");
 
             JsonElement session = default;
-            await Until(async () =>
+            await CollectProcess.Until(async () =>
             {
                 var sessions = JsonDocument.Parse(await http.GetStringAsync("api/sessions")).RootElement;
                 session = sessions.EnumerateArray().FirstOrDefault(s => s.GetProperty("peer").GetString() == PeerAddress.ToString());
@@ -111,7 +85,7 @@ public sealed partial class CollectHttpEndToEndTests(ITestOutputHelper output)
             var events = JsonDocument.Parse(await http.GetStringAsync("api/events")).RootElement;
             Assert.Equal(JsonValueKind.Array, events.ValueKind);
             JsonElement rates = default;
-            await Until(async () =>
+            await CollectProcess.Until(async () =>
             {
                 rates = JsonDocument.Parse(await http.GetStringAsync("api/rates")).RootElement;
                 // The first point may cover the second before the peer connected; a later one has its messages.
@@ -174,7 +148,7 @@ public sealed partial class CollectHttpEndToEndTests(ITestOutputHelper output)
         busy.Listen();
         int httpPort = ((IPEndPoint)busy.LocalEndPoint!).Port;
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in (string[])[CliPath(), "collect", "--listen", $"127.0.0.1:{FreePort()}", "--asn", "65000", "--router-id", "192.0.2.1",
+        foreach (var a in (string[])[CollectProcess.CliPath(), "collect", "--listen", $"127.0.0.1:{CollectProcess.FreePort()}", "--asn", "65000", "--router-id", "192.0.2.1",
             "--peer", "127.0.61.2=65062", "--stdout", "--http", $"127.0.0.1:{httpPort}"])
             start.ArgumentList.Add(a);
         using var collector = Process.Start(start)!;
@@ -195,26 +169,6 @@ public sealed partial class CollectHttpEndToEndTests(ITestOutputHelper output)
         }
     }
 
-    /// <summary>An UPDATE announcing the prefixes: ORIGIN IGP, AS_PATH 65061, NEXT_HOP the peer.</summary>
-    private static byte[] Announce(params string[] prefixes)
-    {
-        var buffer = new byte[4096];
-        var w = new UpdateMessageWriter(buffer, BgpDecodeContext.Modern);
-        w.AddOrigin(Origin.Igp);
-        w.AddAsSequence([65061]);
-        w.AddNextHop(BinaryPrimitives.ReadUInt32BigEndian(PeerAddress.GetAddressBytes()));
-        foreach (var p in prefixes) w.AddNlri(IpPrefix.Parse(p));
-        return buffer[..w.Finish()];
-    }
-
-    private static byte[] Withdraw(params string[] prefixes)
-    {
-        var buffer = new byte[4096];
-        var w = new UpdateMessageWriter(buffer, BgpDecodeContext.Modern);
-        foreach (var p in prefixes) w.AddWithdrawn(IpPrefix.Parse(p));
-        return buffer[..w.Finish()];
-    }
-
     private static async Task<(HttpStatusCode, string)?> TryGet(HttpClient http, string path)
     {
         try
@@ -226,65 +180,5 @@ public sealed partial class CollectHttpEndToEndTests(ITestOutputHelper output)
         {
             return null;
         }
-    }
-
-    /// <summary>Polls a condition for up to 30 s; fails early with the log when the collector exits.</summary>
-    private static async Task Until(Func<Task<bool>> condition, string what, Process collector, System.Text.StringBuilder stderr)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (!await condition())
-        {
-            if (collector.HasExited || DateTime.UtcNow > deadline)
-                lock (stderr) Assert.Fail($"{what}: not reached (collector {(collector.HasExited ? $"exited {collector.ExitCode}" : "running")}); log:\n{stderr}");
-            await Task.Delay(100);
-        }
-    }
-
-    /// <summary>An active BGP peer on 127.0.61.1: OPEN (AS 65061, Hold Time 90), reads the collector's OPEN, KEEPALIVE both ways.</summary>
-    private static async Task<RawPeer> ConnectPeerAsync(int port)
-    {
-        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        socket.Bind(new IPEndPoint(PeerAddress, 0));
-        using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10))) await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port), timeout.Token);
-        var peer = new RawPeer(socket);
-        var buffer = new byte[4096];
-        var open = new OpenMessageWriter(buffer, 65061, 90, 0x7F003D01);
-        open.AddMultiprotocol(Afi.IPv4, Safi.Unicast);
-        open.AddFourOctetAs(65061);
-        peer.Send(buffer.AsSpan(0, open.Finish()));
-        Assert.NotNull(await peer.ReceiveUntilAsync(BgpMessageType.Open, TimeSpan.FromSeconds(10)));
-        peer.Send(buffer.AsSpan(0, BgpMessageWriter.WriteKeepalive(buffer)));
-        Assert.NotNull(await peer.ReceiveUntilAsync(BgpMessageType.Keepalive, TimeSpan.FromSeconds(10)));
-        return peer;
-    }
-
-    private sealed class RawPeer(Socket socket) : IDisposable
-    {
-        private readonly byte[] _buffer = new byte[1 << 16];
-        private int _count;
-
-        public void Send(ReadOnlySpan<byte> message) => socket.Send(message);
-
-        /// <summary>The next message of <paramref name="type"/> (others are skipped); null when the connection closes first.</summary>
-        public async Task<byte[]?> ReceiveUntilAsync(BgpMessageType type, TimeSpan timeout)
-        {
-            using var cts = new CancellationTokenSource(timeout);
-            while (true)
-            {
-                while (_count >= BgpConstants.HeaderLength && _count >= BinaryPrimitives.ReadUInt16BigEndian(_buffer.AsSpan(16)))
-                {
-                    int length = BinaryPrimitives.ReadUInt16BigEndian(_buffer.AsSpan(16));
-                    var message = _buffer[..length];
-                    _buffer.AsSpan(length, _count - length).CopyTo(_buffer);
-                    _count -= length;
-                    if ((BgpMessageType)message[18] == type) return message;
-                }
-                int n = await socket.ReceiveAsync(_buffer.AsMemory(_count), SocketFlags.None, cts.Token);
-                if (n == 0) return null;
-                _count += n;
-            }
-        }
-
-        public void Dispose() => socket.Dispose();
     }
 }

@@ -9,8 +9,8 @@ namespace BgpStream.Observability.Tests;
 
 /// <summary>
 /// Running the real <c>bgpstream collect</c> executable from a test: where it is, a free port, and a
-/// bounded wait that fails with the collector's log. The same steps as <see cref="CollectHttpEndToEndTests"/>,
-/// shared here for the other end-to-end tests.
+/// bounded wait that fails with the collector's log. Shared by the end-to-end tests, starting with
+/// <see cref="CollectHttpEndToEndTests"/>.
 /// </summary>
 internal static class CollectProcess
 {
@@ -112,6 +112,15 @@ internal sealed class RawBgpPeer : IDisposable
         w.AddAsSequence([Asn]);
         w.AddNextHop(BinaryPrimitives.ReadUInt32BigEndian(Address.GetAddressBytes()));
         foreach (var p in prefixes) w.AddNlri(IpPrefix.Parse(p));
+        Send(buffer.AsSpan(0, w.Finish()));
+    }
+
+    /// <summary>An UPDATE withdrawing the prefixes (no path attributes: RFC 4271 §4.3).</summary>
+    public void Withdraw(params string[] prefixes)
+    {
+        var buffer = new byte[4096];
+        var w = new UpdateMessageWriter(buffer, BgpDecodeContext.Modern);
+        foreach (var p in prefixes) w.AddWithdrawn(IpPrefix.Parse(p));
         Send(buffer.AsSpan(0, w.Finish()));
     }
 
