@@ -37,9 +37,9 @@ public sealed partial class StatusPageBrowserTests(ITestOutputHelper output)
     public async Task The_page_shows_the_session_the_rate_plot_and_the_cull_in_chromium()
     {
         var browserDir = Path.Combine(CollectProcess.RepositoryRoot(), "tests", "BgpStream.Observability.Tests", "browser");
-        Assert.True(File.Exists(Chromium), $"{Chromium} is missing: run scripts/setup.sh (Debian's chromium package)");
+        Assert.True(File.Exists(Chromium), $"{Chromium} is missing: run scripts/setup.sh --tests (Debian's chromium package)");
         Assert.True(Directory.Exists(Path.Combine(browserDir, "node_modules", "playwright-core")),
-            $"playwright-core is missing in {browserDir}: run scripts/setup.sh (npm ci there)");
+            $"playwright-core is missing in {browserDir}: run scripts/setup.sh --tests (npm ci there)");
 
         int bgpPort = CollectProcess.FreePort(), httpPort = CollectProcess.FreePort();
         var dir = Directory.CreateTempSubdirectory("bgpstream-status-page-");

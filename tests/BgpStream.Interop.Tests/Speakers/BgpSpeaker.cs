@@ -40,7 +40,7 @@ public abstract class BgpSpeaker : IAsyncDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         var missing = RequiredExecutables.Where(e => ProcessRunner.Which(e) is null).ToArray();
         if (missing.Length > 0)
-            throw new InvalidOperationException($"{Name}: {string.Join(", ", missing)} not installed; run scripts/setup.sh (as root) first.");
+            throw new InvalidOperationException($"{Name}: {string.Join(", ", missing)} not installed; run scripts/setup.sh --tests (as root) first.");
         // In a namespace the addresses are the member's own, on its veth (Ixp/IxpFabric).
         if (Options.Namespace is null)
         {
