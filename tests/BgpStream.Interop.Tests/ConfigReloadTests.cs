@@ -76,7 +76,7 @@ public sealed partial class ConfigReloadTests(ITestOutputHelper output)
             TimeSpan.FromSeconds(10), removedBird.DescribeAsync);
 
         // The removed peer keeps trying and is refused; the file gets it back (no signal): admitted again.
-        await Task.Delay(TimeSpan.FromSeconds(3));
+        await collector.WaitForLogAsync($"refused connection from {removed.Ipv4}:", TimeSpan.FromSeconds(20));
         Assert.DoesNotContain(collector.Lines(mark), l => State(l, removed, "new_state", "Established"));
         int back = collector.LineCount;
         File.WriteAllText(config, Yaml(withRemoved: true));
