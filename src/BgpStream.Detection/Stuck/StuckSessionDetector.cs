@@ -406,7 +406,7 @@ public sealed class StuckSessionDetector : IDetector, ISendQueueObserver
         {
             Type = type,
             TimestampMicros = now,
-            Peers = [new PeerRef(s.Session.PeerAddress, s.Session.PeerAs)],
+            Peers = [s.Ref],
             Class = cls,
             Severity = severity,
             Summary = summary,
@@ -450,7 +450,7 @@ public sealed class StuckSessionDetector : IDetector, ISendQueueObserver
             : $"{_options.SendHoldTimeFor(hold).TotalSeconds.ToString(CultureInfo.InvariantCulture)} s"));
     }
 
-    private static string Peer(Tracked s) => s.Session.PeerAs == 0 ? s.Session.PeerAddress.ToString() : $"{s.Session.PeerAddress} AS{s.Session.PeerAs}";
+    private static string Peer(Tracked s) => s.Ref.ToString();
 
     private static long Micros(TimeSpan span) => span.Ticks / 10;
 
@@ -470,6 +470,7 @@ public sealed class StuckSessionDetector : IDetector, ISendQueueObserver
     {
         public SessionInfo Session { get; } = session;
         public IPNetwork? Lan { get; } = lan;
+        public PeerRef Ref => new(Session.PeerAddress, Session.PeerAs);
         public long LastActivity;
         public bool Established;
         public long EstablishedAt = -1;

@@ -12,9 +12,11 @@ public sealed partial class ZombieDetector
     private readonly PriorityQueue<(IpPrefix Prefix, long Cycle), long> _beaconDue = new();
 
     // The attributes of the UPDATE being visited, for beacon announcements (at most 2: NLRI and MP_REACH_NLRI).
+    // The AS path text is only built for a beacon's announcement, not for every UPDATE.
     private int _attrCount;
-    private readonly (uint? Aggregator, string AsPath)[] _attrs = new (uint?, string)[2];
-    private uint[] _hops = new uint[64];
+    private readonly uint?[] _aggregators = new uint?[2];
+    private readonly uint[][] _hops = [new uint[64], new uint[64]];
+    private readonly int[] _hopCounts = new int[2];
 
     private sealed class BeaconState
     {
@@ -45,10 +47,10 @@ public sealed partial class ZombieDetector
 
     private void OnAttributes(in PathAttributeSet attrs, in BgpDecodeContext context)
     {
-        if (_beacons.Count == 0 || _attrCount >= _attrs.Length) { _attrCount++; return; }
-        uint? aggregator = attrs.TryGetAggregator(out var a) ? a.Address : null;
-        int n = UpdateElements.SequenceHops(attrs, context.AsSize, ref _hops);
-        _attrs[_attrCount++] = (aggregator, string.Join(' ', _hops.AsSpan(0, n).ToArray()));
+        if (_beacons.Count == 0 || _attrCount >= _aggregators.Length) { _attrCount++; return; }
+        int i = _attrCount++;
+        _aggregators[i] = attrs.TryGetAggregator(out var a) ? a.Address : null;
+        _hopCounts[i] = UpdateElements.SequenceHops(attrs, context.AsSize, ref _hops[i]);
     }
 
     private long PeriodMicros => _options.BeaconSchedule.Period.Ticks / 10;
@@ -79,7 +81,9 @@ public sealed partial class ZombieDetector
 
     private void BeaconAnnounce(BeaconState beacon, in IpPrefix prefix, int peer, bool hasPathId, uint pathId, int attr, long t)
     {
-        var (aggregator, asPath) = attr >= 0 && attr < _attrs.Length ? _attrs[attr] : (null, "");
+        bool known = attr >= 0 && attr < _aggregators.Length;
+        uint? aggregator = known ? _aggregators[attr] : null;
+        string asPath = known ? string.Join(' ', _hops[attr].AsSpan(0, _hopCounts[attr]).ToArray()) : "";
         long announced = t;
         bool fromAggregator = false;
         if (_options.DecodeAggregatorTime && prefix.Family == Afi.IPv4 && aggregator is uint agg && TryAggregatorTime(agg, t, out var at))
