@@ -103,10 +103,16 @@ public sealed class DaemonProcess : IDisposable
     {
         if (_killed) return;
         _killed = true;
-        kill(-ProcessGroupId, SIGKILL);
-        try { _process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
-        _process.WaitForExit(5000);
-        Reaper.UntrackProcessGroup(ProcessGroupId);
+        KillGroup(_process);
+    }
+
+    /// <summary>SIGKILL to the process group <paramref name="leader"/> leads (started under setsid), then reap and untrack it.</summary>
+    internal static void KillGroup(Process leader)
+    {
+        kill(-leader.Id, SIGKILL);
+        try { leader.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+        leader.WaitForExit(5000);
+        Reaper.UntrackProcessGroup(leader.Id);
     }
 
     public void Dispose()

@@ -19,7 +19,6 @@ public sealed record CollectorLine(int Index, DateTimeOffset ReceivedAt, JsonEle
 /// </summary>
 public sealed class CollectorProcess : IDisposable
 {
-    private const int SIGKILL = 9;
     private const int StderrTailLines = 300;
     private const int MaxLines = 200_000;
 
@@ -169,10 +168,7 @@ public sealed class CollectorProcess : IDisposable
     {
         if (_killed) return;
         _killed = true;
-        kill(-ProcessGroupId, SIGKILL);
-        try { _process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
-        _process.WaitForExit(5000);
-        Reaper.UntrackProcessGroup(ProcessGroupId);
+        DaemonProcess.KillGroup(_process);
     }
 
     public void Dispose()
@@ -182,6 +178,4 @@ public sealed class CollectorProcess : IDisposable
         _directory.Dispose();
     }
 
-    [DllImport("libc", SetLastError = true)]
-    private static extern int kill(int pid, int sig);
 }
