@@ -213,14 +213,14 @@ public sealed class KafkaRecordSink : IRecordSink
         else Produce(_options.SessionsTopic, key, _mrt.AsSpan(0, n).ToArray(), TopicKind.Sessions);
     }
 
-    /// <summary>
-    /// A detection event: one JSON object (no trailing newline) on <c>PREFIX.events</c>, keyed by
-    /// the peer's address like its elements. Safe to call from any thread; may wait like <see cref="Write"/>.
-    /// </summary>
     /// <summary>A detection event from the pipeline: its JSON on <c>PREFIX.events</c>, keyed by its first peer (0.0.0.0 when it names none).</summary>
     public void WriteEvent(DetectionEvent detection) =>
         ProduceEvent(detection.Peers.Count > 0 ? detection.Peers[0].Address : IPAddress.Any, DetectionEventJson.ToUtf8(detection));
 
+    /// <summary>
+    /// A detection event: one JSON object (no trailing newline) on <c>PREFIX.events</c>, keyed by
+    /// the peer's address like its elements. Safe to call from any thread; may wait like <see cref="Write"/>.
+    /// </summary>
     public void ProduceEvent(IPAddress peer, ReadOnlySpan<byte> json)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);

@@ -15,6 +15,8 @@ public sealed class SessionCounters
     internal int LastMessageType;
     internal long Prefixes;
     internal int PeerHoldTimeSeconds = -1;
+    /// <summary>The series of the session's peer address (fixed for the session): one lookup per session, not per record.</summary>
+    internal PeerCounters? Peer;
 
     public long Messages => Volatile.Read(ref MessagesReceived);
     public DateTimeOffset? LastMessage => Volatile.Read(ref LastMessageMicros) is var us and > 0 ? DateTimeOffset.UnixEpoch.AddTicks(us * 10) : null;
@@ -93,7 +95,7 @@ public sealed class ObservabilitySink(int maxPeerSeries = 1000, int maxEvents = 
         }
         if (record.IsRibEntry || record.Length < BgpConstants.HeaderLength) return;
         var counters = Counters(session);
-        var peer = PeerOf(session.PeerAddress);
+        var peer = counters.Peer ??= PeerOf(session.PeerAddress);
         int type = (int)record.MessageType;
         int slot = type is >= 1 and <= 5 ? type : 0;
         _messages++;
