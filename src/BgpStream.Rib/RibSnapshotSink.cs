@@ -9,6 +9,16 @@ using BgpStream.Session;
 
 namespace BgpStream.Rib;
 
+/// <summary>What a snapshot is written as.</summary>
+[Flags]
+public enum RibSnapshotFormats
+{
+    /// <summary>TABLE_DUMP_V2, <c>bview.YYYYMMDD.HHMM[.gz]</c>.</summary>
+    Mrt = 1,
+    /// <summary>Arrow IPC, <c>rib.YYYYMMDD.HHMM.arrow</c> (docs/element-schema.md, "R" rows).</summary>
+    Arrow = 2,
+}
+
 /// <summary>
 /// Keeps the collector's <see cref="AdjRibIn"/> and writes it as a TABLE_DUMP_V2 RIB dump at every
 /// interval boundary of record time, as RIS writes <c>bview.YYYYMMDD.HHMM.gz</c> every 8 hours: the
@@ -21,16 +31,6 @@ namespace BgpStream.Rib;
 /// element schema's "R" rows, made by replaying the TABLE_DUMP_V2 file through <see cref="MrtReplay"/>,
 /// so that they equal what <c>bgpstream replay</c> makes of the bview.
 /// </summary>
-/// <summary>What a snapshot is written as.</summary>
-[Flags]
-public enum RibSnapshotFormats
-{
-    /// <summary>TABLE_DUMP_V2, <c>bview.YYYYMMDD.HHMM[.gz]</c>.</summary>
-    Mrt = 1,
-    /// <summary>Arrow IPC, <c>rib.YYYYMMDD.HHMM.arrow</c> (docs/element-schema.md, "R" rows).</summary>
-    Arrow = 2,
-}
-
 public sealed class RibSnapshotSink : IRecordSink
 {
     /// <summary>RIS writes a bview every 8 hours.</summary>

@@ -23,6 +23,8 @@ public sealed class MrtReplay
     private readonly Dictionary<(IpAddressValue Peer, uint PeerAs, IpAddressValue Local), SessionInfo> _sessions = new();
     private readonly Dictionary<SessionInfo, uint> _localAs = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<(IpAddressValue Peer, uint PeerAs), SessionInfo> _byPeer = new();
+    /// <summary>The local address of a RIB dump entry: none (0.0.0.0).</summary>
+    private static readonly IpAddressValue UnspecifiedLocal = IpAddressValue.FromIPAddress(IPAddress.Any);
 
     public long Messages { get; private set; }
     public long StateChanges { get; private set; }
@@ -47,8 +49,7 @@ public sealed class MrtReplay
             // An unspecified local address (old Zebra STATE_CHANGE records, RIB dump entries) names no
             // session of its own: it joins the peer's session seen so far, so that its state changes
             // and routes land on the session its messages do.
-            if (local.ToIPAddress() is { } address && (address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any))
-                && _byPeer.TryGetValue((peer, peerAs), out var known))
+            if (local.Value == UInt128.Zero && _byPeer.TryGetValue((peer, peerAs), out var known))
                 return known;
             session = new SessionInfo(new IPEndPoint(peer.ToIPAddress(), 0), new IPEndPoint(local.ToIPAddress(), 0), ReplayPeer, peerAs);
             _sessions[(peer, peerAs, local)] = session;
@@ -175,7 +176,7 @@ public sealed class MrtReplay
                 _reader.Report(record.Offset, MrtDiagnosticKind.RecordDecodeError, problem!);
                 return;
             }
-            var session = _owner.SessionFor(peerAddress, peerAs, IpAddressValue.FromIPAddress(IPAddress.Any), 0);
+            var session = _owner.SessionFor(peerAddress, peerAs, UnspecifiedLocal, 0);
             var buffer = ArrayPool<byte>.Shared.Rent(length);
             _update.AsSpan(0, length).CopyTo(buffer);
             _ready.Enqueue(CollectorRecord.ForRibEntry(time, session, buffer, length, context));

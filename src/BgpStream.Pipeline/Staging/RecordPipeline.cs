@@ -42,7 +42,7 @@ public sealed class RecordPipeline
     private long _batches;
     private long _detections;
     private long _lastAdvance = long.MinValue;
-    private readonly List<IDetector> _detectors;
+    private List<IDetector> _detectors;
     private bool _completed;
 
     public RecordPipeline(IReadOnlyList<IRecordSink> sinks, PipelineOptions? options = null)
@@ -158,7 +158,8 @@ public sealed class RecordPipeline
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            _detectors.Remove(detector);
+            // A new list: the loop that called this is still going over the old one.
+            _detectors = [.. _detectors.Where(d => d != detector)];
             _options.Log?.LogCritical(e, "the {Detector} failed and is switched off", detector.GetType().Name);
         }
     }
