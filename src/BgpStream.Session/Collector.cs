@@ -123,7 +123,13 @@ public sealed class Collector : IAsyncDisposable
     {
         var cts = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
         _dialers[peer] = cts;
-        lock (_loops) _loops.Add(Task.Run(() => DialLoopAsync(peer, cts.Token)));
+        var token = cts.Token;
+        lock (_loops)
+        {
+            // Dial loops an earlier reload ended: a collector reloaded daily for months must not keep them all.
+            _loops.RemoveAll(t => t.IsCompleted);
+            _loops.Add(Task.Run(() => DialLoopAsync(peer, token)));
+        }
     }
 
     /// <summary>

@@ -101,7 +101,7 @@ public sealed class RecordPipeline
         {
             // Detector input only: sinks record what peers said and how sessions changed, not our socket's state.
             foreach (var detector in _detectors)
-                if (detector is ISendQueueObserver observer) Run(detector, record, static (IDetector d, in CollectorRecord r) =>
+                if (detector is ISendQueueObserver) Run(detector, record, static (IDetector d, in CollectorRecord r) =>
                     ((ISendQueueObserver)d).ObserveSendQueue(r.Session, r.TimestampMicros, r.Length));
             TakeEvents();
             return;
