@@ -44,7 +44,7 @@ public sealed class CollectCommandTests(ITestOutputHelper output)
             InteropScenario.AssertSameRoutes(await speaker.GetExportedRoutesAsync(), session.Routes, "collect --stdout vs BIRD's export");
 
             Assert.Equal(0, CollectCli.Kill(collector.Id, 15)); // SIGTERM
-            Assert.True(collector.WaitForExit(TimeSpan.FromSeconds(15)), "collect did not exit after SIGTERM");
+            Assert.True(CollectCli.WaitForExitAndLog(collector, TimeSpan.FromSeconds(15)), "collect did not exit after SIGTERM");
             await reader.WaitAsync(TimeSpan.FromSeconds(5));
             Assert.Equal(0, collector.ExitCode);
             Assert.Equal("admin_stop", session.CloseReason);
@@ -108,7 +108,7 @@ public sealed class CollectCommandTests(ITestOutputHelper output)
             });
             await CollectCli.Poll(() => Directory.GetFiles(spool, "*.spool").Length == 0, TimeSpan.FromSeconds(60), "the spool to drain");
             Assert.Equal(0, CollectCli.Kill(collector.Id, 15));
-            Assert.True(collector.WaitForExit(TimeSpan.FromSeconds(20)), "collect did not exit after SIGTERM");
+            Assert.True(CollectCli.WaitForExitAndLog(collector, TimeSpan.FromSeconds(20)), "collect did not exit after SIGTERM");
             await reader.WaitAsync(TimeSpan.FromSeconds(10));
             Assert.Equal(0, collector.ExitCode);
             var file = Directory.GetFiles(dir, "updates.*.jsonl").Order().SelectMany(File.ReadLines).ToList();

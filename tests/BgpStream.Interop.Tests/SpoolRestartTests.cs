@@ -68,7 +68,7 @@ public sealed class SpoolRestartTests(ITestOutputHelper output)
             // BIRD reconnects (retry 2 s) and sends its table again: new elements after the spooled ones.
             await CollectCli.Poll(() => Volatile.Read(ref announcedAgain) >= v4 + v6, TimeSpan.FromSeconds(60), "the table again from the second run");
             Assert.Equal(0, CollectCli.Kill(second.Id, 15));
-            Assert.True(second.WaitForExit(TimeSpan.FromSeconds(20)), "collect did not exit after SIGTERM");
+            Assert.True(CollectCli.WaitForExitAndLog(second, TimeSpan.FromSeconds(20)), "collect did not exit after SIGTERM");
             await reader.WaitAsync(TimeSpan.FromSeconds(10));
             Assert.Equal(0, second.ExitCode);
 

@@ -41,7 +41,9 @@ internal static partial class CollectCli
     public static Process StartCollect(int port, out StringBuilder stderr, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in (string[])[CliPath(), "collect", "--listen", $"127.0.0.1:{port}", "--asn", "65000", "--router-id", "192.0.2.1", .. args])
+        // --http defaults to 127.0.0.1:9179: two collectors at once (tests in parallel) would clash on it.
+        string[] http = args.Contains("--http") ? [] : ["--http", "none"];
+        foreach (var a in (string[])[CliPath(), "collect", "--listen", $"127.0.0.1:{port}", "--asn", "65000", "--router-id", "192.0.2.1", .. http, .. args])
             start.ArgumentList.Add(a);
         var collector = Process.Start(start)!;
         var log = new StringBuilder();
@@ -49,6 +51,18 @@ internal static partial class CollectCli
         collector.BeginErrorReadLine();
         stderr = log;
         return collector;
+    }
+
+    /// <summary>
+    /// Waits for <paramref name="collector"/> to exit and then for its stderr to reach the log:
+    /// <see cref="Process.WaitForExit(TimeSpan)"/> alone returns before the last lines of an
+    /// asynchronously read stream are delivered, so a log read right after it can miss the summary.
+    /// </summary>
+    public static bool WaitForExitAndLog(Process collector, TimeSpan timeout)
+    {
+        if (!collector.WaitForExit(timeout)) return false;
+        collector.WaitForExit(); // returns once the redirected streams are at EOF
+        return true;
     }
 
     /// <summary>BIRD at <paramref name="local"/> (a loopback address) peering actively with the collector on 127.0.0.1:<paramref name="port"/>, announcing <paramref name="routes"/>.</summary>
