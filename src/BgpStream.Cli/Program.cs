@@ -1,6 +1,10 @@
 using System.CommandLine;
 using BgpStream.Cli;
 
+// `dump` is a short process whose wall time is mostly start-up: its plain forms skip building the
+// whole command tree (System.CommandLine, the collect and replay commands and what they load).
+if (DumpCommand.TryRunPlain(args, out int dumpExit)) return dumpExit;
+
 var root = new RootCommand("BgpStream: BGP route collector and BGP/MRT stream processor.");
 root.Subcommands.Add(DumpCommand.Create());
 root.Subcommands.Add(CollectCommand.Create());

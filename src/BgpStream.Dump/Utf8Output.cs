@@ -12,7 +12,7 @@ public sealed class Utf8Output : IDisposable
     private readonly byte[] _buffer;
     private int _pos;
 
-    public Utf8Output(Stream stream, int bufferSize = 1 << 20)
+    public Utf8Output(Stream stream, int bufferSize = 128 * 1024)
     {
         _stream = stream;
         _buffer = new byte[bufferSize];

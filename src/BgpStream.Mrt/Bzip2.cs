@@ -22,12 +22,12 @@ public static class Bzip2
 
 internal sealed unsafe class NativeBzip2Stream : ForwardReadStream
 {
-    private const string Library = "libbz2.so.1.0";
+    internal const string Library = "libbz2.so.1.0";
     private const int BzOk = 0;
     private const int BzStreamEnd = 4;
 
     [StructLayout(LayoutKind.Sequential)]
-    private struct BzStream
+    internal struct BzStream
     {
         public byte* NextIn;
         public uint AvailIn;
@@ -44,13 +44,13 @@ internal sealed unsafe class NativeBzip2Stream : ForwardReadStream
     }
 
     [DllImport(Library, EntryPoint = "BZ2_bzDecompressInit")]
-    private static extern int DecompressInit(BzStream* stream, int verbosity, int small);
+    internal static extern int DecompressInit(BzStream* stream, int verbosity, int small);
 
     [DllImport(Library, EntryPoint = "BZ2_bzDecompress")]
-    private static extern int Decompress(BzStream* stream);
+    internal static extern int Decompress(BzStream* stream);
 
     [DllImport(Library, EntryPoint = "BZ2_bzDecompressEnd")]
-    private static extern int DecompressEnd(BzStream* stream);
+    internal static extern int DecompressEnd(BzStream* stream);
 
     private static readonly Lazy<bool> Available = new(() =>
     {

@@ -9,7 +9,7 @@ namespace BgpStream.Mrt;
 /// </summary>
 public sealed class MrtReader : IDisposable
 {
-    private const int InitialBufferSize = 1 << 20;
+    private const int InitialBufferSize = 128 * 1024;
     // How far past a declared record end we look for the real next header (old writers that
     // under-declare by a few bytes), and how far we scan for a header after garbage.
     private const int LengthSlack = 64;

@@ -21,10 +21,9 @@ internal sealed unsafe class ParallelBzip2Stream : ForwardReadStream
     private const ulong EndMagic = 0x177245385090;
     private const ulong Mask48 = 0xFFFF_FFFF_FFFF;
     private const int BzOk = 0;
+    private const int BzStreamEnd = 4;
+    private const int BzUnexpectedEof = -7;
     private const int BzOutbuffFull = -8;
-
-    [DllImport("libbz2.so.1.0", EntryPoint = "BZ2_bzBuffToBuffDecompress")]
-    private static extern int BuffToBuffDecompress(byte* dest, uint* destLen, byte* source, uint sourceLen, int small, int verbosity);
 
     private readonly Stream _input;
     private readonly BlockingCollection<Task<Decoded>> _blocks;
@@ -139,7 +138,7 @@ internal sealed unsafe class ParallelBzip2Stream : ForwardReadStream
                 int rc;
                 fixed (byte* dst = output)
                 fixed (byte* src = stream)
-                    rc = BuffToBuffDecompress(dst, &length, src, (uint)streamLength, 0, 0);
+                    rc = DecompressOneBlockStream(dst, &length, src, (uint)streamLength);
                 if (rc == BzOk) return new Decoded(output, (int)length);
                 ArrayPool<byte>.Shared.Return(output);
                 if (rc == BzOutbuffFull && size < 1 << 30)
@@ -153,6 +152,79 @@ internal sealed unsafe class ParallelBzip2Stream : ForwardReadStream
         finally
         {
             ArrayPool<byte>.Shared.Return(stream);
+        }
+    }
+
+    /// <summary>
+    /// What BZ2_bzBuffToBuffDecompress does, with <see cref="BlockAllocator"/> as libbz2's allocator.
+    /// Returns a libbz2 code; on BZ_OK, *<paramref name="destLength"/> is the decoded length.
+    /// </summary>
+    private static int DecompressOneBlockStream(byte* dest, uint* destLength, byte* source, uint sourceLength)
+    {
+        NativeBzip2Stream.BzStream bz = default;
+        bz.BzAlloc = (IntPtr)(delegate* unmanaged<IntPtr, int, int, IntPtr>)&BlockAllocator.Allocate;
+        bz.BzFree = (IntPtr)(delegate* unmanaged<IntPtr, IntPtr, void>)&BlockAllocator.Free;
+        int rc = NativeBzip2Stream.DecompressInit(&bz, 0, 0);
+        if (rc != BzOk) return rc;
+        bz.NextIn = source;
+        bz.AvailIn = sourceLength;
+        bz.NextOut = dest;
+        bz.AvailOut = *destLength;
+        rc = NativeBzip2Stream.Decompress(&bz);
+        if (rc == BzStreamEnd)
+        {
+            *destLength = bz.TotalOutLo32;
+            rc = BzOk;
+        }
+        else if (rc == BzOk) rc = bz.AvailOut > 0 ? BzUnexpectedEof : BzOutbuffFull;
+        NativeBzip2Stream.DecompressEnd(&bz);
+        return rc;
+    }
+
+    /// <summary>
+    /// libbz2's allocator for block decoding. Each block stream allocates its 3.6 MB tt array anew;
+    /// through malloc that is a fresh mmap every block (glibc maps requests of that size), and
+    /// touching its pages cost ~900 page faults per block: two thirds of all page faults of a
+    /// RouteViews update file. Each decoding thread keeps its one large buffer instead (one per
+    /// thread-pool thread that ever decoded a block, ≤ 3.6 MB each); everything else is malloc.
+    /// </summary>
+    private static class BlockAllocator
+    {
+        private const nuint KeptFrom = 1 << 20;
+
+        [ThreadStatic] private static IntPtr t_large;
+        [ThreadStatic] private static nuint t_largeSize;
+        [ThreadStatic] private static bool t_largeInUse;
+
+        [UnmanagedCallersOnly]
+        public static IntPtr Allocate(IntPtr opaque, int items, int size)
+        {
+            try
+            {
+                nuint bytes = (nuint)items * (nuint)size;
+                if (bytes < KeptFrom || t_largeInUse) return (IntPtr)NativeMemory.Alloc(bytes);
+                if (t_largeSize < bytes)
+                {
+                    NativeMemory.Free((void*)t_large);
+                    t_large = IntPtr.Zero;
+                    t_largeSize = 0;
+                    t_large = (IntPtr)NativeMemory.Alloc(bytes);
+                    t_largeSize = bytes;
+                }
+                t_largeInUse = true;
+                return t_large;
+            }
+            catch (OutOfMemoryException)
+            {
+                return IntPtr.Zero; // libbz2 reports BZ_MEM_ERROR
+            }
+        }
+
+        [UnmanagedCallersOnly]
+        public static void Free(IntPtr opaque, IntPtr address)
+        {
+            if (address == t_large && t_largeInUse) t_largeInUse = false;
+            else NativeMemory.Free((void*)address);
         }
     }
 

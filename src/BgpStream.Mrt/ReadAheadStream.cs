@@ -10,7 +10,7 @@ namespace BgpStream.Mrt;
 /// </summary>
 internal sealed class ReadAheadStream : ForwardReadStream
 {
-    private const int ChunkSize = 256 * 1024;
+    private const int ChunkSize = 64 * 1024;
     private const int Depth = 8;
 
     private readonly Stream _inner;
