@@ -9,9 +9,11 @@
 #   --rib-runs N      timed runs for rib.bz2, where bgpdump takes ~45 s per run (default 3)
 #   --rev REV         build that git revision (exported to a temp dir) instead of the working tree
 #   --env 'K=V ...'   extra environment for bgpstream only (e.g. 'DOTNET_TieredPGO=0')
-#   --build KIND      how the CLI is published: composite (default, as scripts/run.sh publishes it:
-#                     self-contained, framework + app in one ReadyToRun composite), r2r (framework-
-#                     dependent ReadyToRun), jit (framework-dependent, no ReadyToRun)
+#   --build KIND      how the CLI is published: native (default, as scripts/build.sh ships `bgpstream`:
+#                     the Native AOT front, src/BgpStream.Cli.Native, which runs dump itself),
+#                     composite (the full CLI as scripts/build.sh publishes it to lib/: self-contained,
+#                     framework + app in one ReadyToRun composite), r2r (framework-dependent
+#                     ReadyToRun), jit (framework-dependent, no ReadyToRun)
 #   --no-results      print the table only; do not touch benchmarks/RESULTS.md
 #   --files 'A B'     corpus-relative files to compare instead of the default four
 # Environment: BGPSTREAM_CORPUS (corpus root; default ../shared/corpus beside the repository),
@@ -23,7 +25,7 @@ RUNS=5
 RIB_RUNS=3
 REV=
 EXTRA_ENV=
-BUILD=composite
+BUILD=native
 WRITE_RESULTS=true
 FILES=(
   RIPE-NCC__bgpdump/test_data/updates.et-header.2015.gz
@@ -88,9 +90,12 @@ case "$BUILD" in
   jit) PUBLISH+=(--self-contained false); BUILD_KIND="framework-dependent, JIT" ;;
   composite) PUBLISH+=(--self-contained true -p:PublishReadyToRun=true -p:PublishReadyToRunComposite=true)
              BUILD_KIND="self-contained, ReadyToRun composite (framework + app)" ;;
-  *) log "unknown --build $BUILD (r2r, jit, composite)"; exit 2 ;;
+  native) PUBLISH=(dotnet publish "$SRC/src/BgpStream.Cli.Native" -c Release -r linux-x64
+                   --artifacts-path "$WORK/artifacts" -o "$WORK/bgpstream" -nologo)
+          BUILD_KIND="Native AOT front (src/BgpStream.Cli.Native), as scripts/build.sh ships bgpstream" ;;
+  *) log "unknown --build $BUILD (native, composite, r2r, jit)"; exit 2 ;;
 esac
-log "publishing BgpStream.Cli (Release, $BUILD_KIND) from the $TREE"
+log "publishing bgpstream (Release, $BUILD_KIND) from the $TREE"
 if ! "${PUBLISH[@]}" > "$WORK/publish.log" 2>&1; then
   tail -20 "$WORK/publish.log" >&2
   if [ "$BUILD" = jit ]; then exit 2; fi

@@ -12,6 +12,8 @@ missing=()
 [ -e /usr/lib/x86_64-linux-gnu/libbz2.so.1.0 ] || [ -e /lib/x86_64-linux-gnu/libbz2.so.1.0 ] || missing+=(libbz2-1.0)
 # The Kafka sink's native library: Confluent.Kafka 1.9.3 binds to Debian's librdkafka.so.1 (2.0.2).
 [ -e /usr/lib/x86_64-linux-gnu/librdkafka.so.1 ] || [ -e /lib/x86_64-linux-gnu/librdkafka.so.1 ] || missing+=(librdkafka1)
+# Native AOT (src/BgpStream.Cli.Native, the shipped `bgpstream`) links with the system's C toolchain.
+command -v clang >/dev/null 2>&1 || command -v gcc >/dev/null 2>&1 || missing+=(gcc libc6-dev)
 interop=()
 if $tests; then
 command -v bgpdump >/dev/null 2>&1 || missing+=(bgpdump)      # reference decoder the tests compare against

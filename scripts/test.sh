@@ -9,6 +9,8 @@ if [ ! -f "$corpus/SOURCES.md" ]; then
   echo "test: THE BGP CORPUS IS MISSING at $corpus (set BGPSTREAM_CORPUS); corpus tests will fail" >&2
 fi
 dotnet build BgpStream.sln -c Release -nologo -v quiet
+# The shipped bgpstream (Native AOT front + full CLI in lib/): tests/BgpStream.Cli.Tests/ShippedBinaryTests runs it.
+scripts/build.sh
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0

@@ -32,33 +32,13 @@ internal static class DumpCommand
 
     /// <summary>
     /// Runs <c>dump [-m] FILE...</c> without System.CommandLine when the arguments are only that
-    /// (<see cref="PlainFiles"/>); false for every other form, which then goes through the command tree.
+    /// (<see cref="DumpArguments.PlainFiles"/>); false for every other form, which then goes through the command tree.
     /// </summary>
     public static bool TryRunPlain(string[] args, out int exit)
     {
         exit = 0;
-        if (PlainFiles(args) is not { } paths) return false;
+        if (DumpArguments.PlainFiles(args) is not { } paths) return false;
         exit = DumpRunner.Run(paths, Console.OpenStandardOutput(), Console.Error);
         return true;
-    }
-
-    /// <summary>
-    /// The files of <c>dump [-m] FILE...</c> ("-" when none), or null when the arguments hold anything
-    /// else: help, an unknown option, an <c>@</c> response file. For the forms it accepts, the
-    /// command tree would run the same files.
-    /// </summary>
-    internal static List<string>? PlainFiles(string[] args)
-    {
-        if (args.Length == 0 || args[0] != "dump") return null;
-        var paths = new List<string>(args.Length);
-        for (int i = 1; i < args.Length; i++)
-        {
-            string a = args[i];
-            if (a == "-m") continue;
-            if (a.Length == 0 || (a[0] == '-' && a != "-") || a[0] == '@') return null;
-            paths.Add(a);
-        }
-        if (paths.Count == 0) paths.Add("-");
-        return paths;
     }
 }

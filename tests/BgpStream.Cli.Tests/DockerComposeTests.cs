@@ -247,6 +247,7 @@ public sealed class DockerComposeTests
         var buildSh = File.ReadAllLines(Path.Combine(Root, "scripts", "build.sh"));
         Assert.Contains("scripts/setup.sh", buildSh);
         Assert.Contains(buildSh, l => l.TrimStart().StartsWith("dotnet publish src/BgpStream.Cli ", StringComparison.Ordinal));
+        Assert.Contains(buildSh, l => l.TrimStart().StartsWith("dotnet publish src/BgpStream.Cli.Native ", StringComparison.Ordinal));
         Assert.Contains(File.ReadAllLines(Path.Combine(Root, "scripts", "setup.sh")), l => l.Contains("missing+=(docker-compose)"));
 
         var dockerfile = File.ReadAllLines(Path.Combine(Docker, "Dockerfile"));
@@ -263,7 +264,8 @@ public sealed class DockerComposeTests
         var text = string.Join('\n', runtime);
         Assert.Matches(@"install[^\n]*(\\\n[^\n]*)*\blibrdkafka1\b", text);
         Assert.Matches(@"install[^\n]*(\\\n[^\n]*)*\blibbz2-1\.0\b", text);
-        Assert.Contains("setcap cap_net_bind_service=+ep /opt/bgpstream/bgpstream", text);
+        // collect runs as lib/bgpstream (the Native AOT front execs it): the capability goes there.
+        Assert.Contains("setcap cap_net_bind_service=+ep /opt/bgpstream/lib/bgpstream", text);
         var user = Assert.Single(runtime, l => l.StartsWith("USER ", StringComparison.Ordinal));
         Assert.DoesNotMatch(@"^USER (root|0)(:|$)", user);
         var expose = Assert.Single(runtime, l => l.StartsWith("EXPOSE ", StringComparison.Ordinal)).Split(' ')[1..];

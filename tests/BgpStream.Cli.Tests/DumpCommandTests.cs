@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Diagnostics;
 using BgpStream.Cli;
 using BgpStream.Dump;
 using BgpStream.TestSupport;
@@ -29,7 +28,7 @@ public class DumpCommandTests
     [MemberData(nameof(PlainForms))]
     public void A_plain_form_names_the_files_the_command_tree_would_run(string[] args)
     {
-        var plain = DumpCommand.PlainFiles(args);
+        var plain = DumpArguments.PlainFiles(args);
         Assert.NotNull(plain);
         var command = DumpCommand.Create();
         var root = new RootCommand { command };
@@ -48,7 +47,7 @@ public class DumpCommandTests
     [InlineData("dump", "-mx")]
     [InlineData("replay", "a.gz")]
     [InlineData("--version")]
-    public void Any_other_form_goes_through_the_command_tree(params string[] args) => Assert.Null(DumpCommand.PlainFiles(args));
+    public void Any_other_form_goes_through_the_command_tree(params string[] args) => Assert.Null(DumpArguments.PlainFiles(args));
 
     [Fact(Timeout = 120_000)]
     public async Task The_program_prints_what_the_dump_runner_prints_and_still_gives_the_command_trees_help()
@@ -69,23 +68,6 @@ public class DumpCommandTests
     }
 
     /// <summary>The CLI (copied beside the tests by the project reference) in its own process.</summary>
-    private static async Task<(int Exit, byte[] Stdout, string Stderr)> RunProgramAsync(params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "bgpstream.dll"));
-        foreach (var a in args) start.ArgumentList.Add(a);
-        using var process = Process.Start(start)!;
-        try
-        {
-            var stderr = process.StandardError.ReadToEndAsync();
-            using var stdout = new MemoryStream();
-            await process.StandardOutput.BaseStream.CopyToAsync(stdout);
-            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
-            return (process.ExitCode, stdout.ToArray(), await stderr);
-        }
-        finally
-        {
-            if (!process.HasExited) process.Kill(entireProcessTree: true);
-        }
-    }
+    private static Task<(int Exit, byte[] Stdout, string Stderr)> RunProgramAsync(params string[] args) =>
+        ProgramRun.RunAsync("dotnet", [Path.Combine(AppContext.BaseDirectory, "bgpstream.dll"), .. args]);
 }
