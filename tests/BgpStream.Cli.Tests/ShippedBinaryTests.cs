@@ -43,20 +43,25 @@ public class ShippedBinaryTests
         Assert.True(File.Exists(Path.Combine(dir, "lib", "libcoreclr.so")));
     }
 
-    [Fact(Timeout = 120_000)]
-    public async Task Dump_prints_what_the_dump_runner_prints()
+    public static TheoryData<string> CorpusFiles => [.. Corpus.MrtFiles()];
+
+    /// <summary>
+    /// Every MRT file of the corpus, damaged ones included: the Native AOT build of the dump (trimmed,
+    /// compiled ahead of time) prints what the in-process <see cref="DumpRunner"/> prints, on stdout and
+    /// stderr, with the same exit status. DumpRunner itself is held to bgpdump by BgpStream.Dump.Tests.
+    /// </summary>
+    [Theory(Timeout = 300_000)]
+    [MemberData(nameof(CorpusFiles))]
+    public async Task Dump_prints_what_the_dump_runner_prints(string file)
     {
-        foreach (var file in (string[])["RIPE-NCC__bgpdump/test_data/updates.20160811.1600.gz", "morrowc__mrtparser/testdata/updates.20260222.1530.bz2"])
-        {
-            string path = Corpus.PathOf(file);
-            using var expected = new MemoryStream();
-            var expectedErrors = new StringWriter();
-            int expectedExit = DumpRunner.Run([path], expected, expectedErrors);
-            var (exit, stdout, stderr) = await ProgramRun.RunAsync(Front, "dump", "-m", path);
-            Assert.Equal(expectedExit, exit);
-            Assert.Equal(expectedErrors.ToString(), stderr);
-            Assert.True(expected.ToArray().AsSpan().SequenceEqual(stdout), $"{file}: the shipped dump differs from DumpRunner's");
-        }
+        string path = Corpus.PathOf(file);
+        using var expected = new MemoryStream();
+        var expectedErrors = new StringWriter();
+        int expectedExit = DumpRunner.Run([path], expected, expectedErrors);
+        var (exit, stdout, stderr) = await ProgramRun.RunAsync(Front, "dump", "-m", path);
+        Assert.Equal(expectedExit, exit);
+        Assert.Equal(expectedErrors.ToString(), stderr);
+        Assert.True(expected.ToArray().AsSpan().SequenceEqual(stdout), $"{file}: the shipped dump differs from DumpRunner's");
     }
 
     [Fact(Timeout = 120_000)]
