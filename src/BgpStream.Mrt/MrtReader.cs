@@ -9,6 +9,9 @@ namespace BgpStream.Mrt;
 /// </summary>
 public sealed class MrtReader : IDisposable
 {
+    // Grows for larger records. Small, because every fresh page is a page fault a short dump pays
+    // for (benchmarks/RESULTS.md, 2026-11-30: 1 MiB buffers here and in the read-ahead and output
+    // cost ~1,000 faults per run).
     private const int InitialBufferSize = 128 * 1024;
     // How far past a declared record end we look for the real next header (old writers that
     // under-declare by a few bytes), and how far we scan for a header after garbage.
