@@ -3,6 +3,7 @@ using System.Net;
 using BgpStream.Bgp;
 using BgpStream.Pipeline;
 using BgpStream.Pipeline.Staging;
+using BgpStream.TestSupport;
 
 namespace BgpStream.Session.Tests;
 
@@ -241,15 +242,7 @@ public sealed class RecordPipelineTests : IDisposable
         pipeline.Seal();
     }
 
-    private static async Task WaitUntil(Func<bool> condition)
-    {
-        var until = DateTime.UtcNow + Deadline;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > until) throw new TimeoutException("condition not met in time");
-            await Task.Delay(10);
-        }
-    }
+    private static Task WaitUntil(Func<bool> condition) => Bounded.UntilAsync(condition, Deadline);
 
     /// <summary>Messages of varied lengths and contexts from several sessions, with a state change now and then.</summary>
     private IEnumerable<Seen> Records(int count)

@@ -7,6 +7,7 @@ using System.Text;
 using BgpStream.Bgp;
 using BgpStream.Pipeline;
 using BgpStream.Pipeline.Staging;
+using BgpStream.TestSupport;
 using Microsoft.Extensions.Logging;
 
 namespace BgpStream.Session.Tests;
@@ -291,15 +292,7 @@ public sealed class SpoolRecoveryTests : IDisposable
         pipeline.Seal();
     }
 
-    private static async Task WaitUntil(Func<bool> condition)
-    {
-        var until = DateTime.UtcNow + Deadline;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > until) throw new TimeoutException("condition not met in time");
-            await Task.Delay(10);
-        }
-    }
+    private static Task WaitUntil(Func<bool> condition) => Bounded.UntilAsync(condition, Deadline);
 
     /// <summary>
     /// UPDATEs of random lengths (every 100th 65,535 bytes, an RFC 8654 extended message), RIB

@@ -25,4 +25,15 @@ public static class Bounded
 
     public static void Run(TimeSpan limit, Action work, string what = "the work") =>
         Run(limit, () => { work(); return 0; }, what);
+
+    /// <summary>Polls <paramref name="condition"/> every 10 ms; throws <see cref="TimeoutException"/> after <paramref name="limit"/>.</summary>
+    public static async Task UntilAsync(Func<bool> condition, TimeSpan limit)
+    {
+        var until = DateTime.UtcNow + limit;
+        while (!condition())
+        {
+            if (DateTime.UtcNow > until) throw new TimeoutException("condition not met in time");
+            await Task.Delay(10);
+        }
+    }
 }
