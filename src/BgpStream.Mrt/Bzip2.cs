@@ -12,9 +12,16 @@ public static class Bzip2
     /// <summary>Whether <see cref="OpenDecompressor"/> already decodes on other threads.</summary>
     public static bool DecodesInParallel => NativeBzip2Stream.IsAvailable && Environment.ProcessorCount > 1;
 
+    /// <summary>
+    /// <c>BGPSTREAM_BZIP2=libbz2</c>: every block decoded by libbz2 alone, none by
+    /// <see cref="Bzip2BlockDecoder"/> (for comparisons, and should that decoder ever be in doubt).
+    /// </summary>
+    private static readonly bool Libbz2Only =
+        string.Equals(Environment.GetEnvironmentVariable("BGPSTREAM_BZIP2"), "libbz2", StringComparison.OrdinalIgnoreCase);
+
     public static Stream OpenDecompressor(Stream compressed)
     {
-        if (DecodesInParallel) return new ParallelBzip2Stream(compressed);
+        if (DecodesInParallel) return new ParallelBzip2Stream(compressed, Libbz2Only);
         if (NativeBzip2Stream.IsAvailable) return new NativeBzip2Stream(compressed);
         return new ICSharpCode.SharpZipLib.BZip2.BZip2InputStream(compressed) { IsStreamOwner = true };
     }

@@ -43,13 +43,26 @@ internal sealed unsafe class ParallelBzip2Stream : ForwardReadStream
     }
     private bool _done;
 
-    public ParallelBzip2Stream(Stream input)
+    private readonly bool _libbz2Only;
+    private long _blocksDecoded;
+    private long _blocksToLibbz2;
+
+    /// <param name="input">The compressed stream (owned).</param>
+    /// <param name="libbz2Only">Every block through libbz2, none through <see cref="Bzip2BlockDecoder"/>.</param>
+    public ParallelBzip2Stream(Stream input, bool libbz2Only = false)
     {
         _input = input;
+        _libbz2Only = libbz2Only;
         _blocks = new BlockingCollection<Task<Decoded>>(Math.Max(2, Environment.ProcessorCount * 2));
         _splitter = new Thread(Split) { IsBackground = true, Name = "bzip2-split" };
         _splitter.Start();
     }
+
+    /// <summary>Blocks decoded by <see cref="Bzip2BlockDecoder"/>.</summary>
+    public long BlocksDecoded => Interlocked.Read(ref _blocksDecoded);
+
+    /// <summary>Blocks given to libbz2 (declined by <see cref="Bzip2BlockDecoder"/>, damaged, or <c>libbz2Only</c>).</summary>
+    public long BlocksToLibbz2 => Interlocked.Read(ref _blocksToLibbz2);
 
     // ---- splitting (one thread) ----
 
@@ -114,7 +127,31 @@ internal sealed unsafe class ParallelBzip2Stream : ForwardReadStream
 
     private void Dispatch(BlockBits block) => _blocks.Add(Task.Run(() => Decode(block)), _cancel.Token);
 
-    private static Decoded Decode(BlockBits block)
+    private Decoded Decode(BlockBits block)
+    {
+        if (!_libbz2Only && block.TryDecode(Bzip2BlockDecoder.ForThisThread()))
+        {
+            var decoder = Bzip2BlockDecoder.ForThisThread();
+            var output = OutputBuffers.Rent(OutputBuffers.PooledSize);
+            long length = decoder.WriteOutput(output.Pointer, output.Capacity);
+            if (length < -1 && -length - 1 <= 1 << 30)
+            {
+                OutputBuffers.Return(output);
+                output = OutputBuffers.Rent((int)(-length - 1));
+                length = decoder.WriteOutput(output.Pointer, output.Capacity);
+            }
+            if (length >= 0)
+            {
+                Interlocked.Increment(ref _blocksDecoded);
+                return new Decoded(output, (int)length);
+            }
+            OutputBuffers.Return(output);
+        }
+        Interlocked.Increment(ref _blocksToLibbz2);
+        return DecodeWithLibbz2(block);
+    }
+
+    private static Decoded DecodeWithLibbz2(BlockBits block)
     {
         // "BZh9" + block bits + end magic + CRC (the block's CRC: combined = rotl(0,1) ^ crc) + padding.
         uint crc = block.ReadUInt32At(48);
@@ -379,6 +416,8 @@ internal sealed unsafe class ParallelBzip2Stream : ForwardReadStream
             }
             for (; i < BitLength; i++) writer.Write((ulong)Bit(i), 1);
         }
+
+        public bool TryDecode(Bzip2BlockDecoder decoder) => decoder.TryDecodeBlock(bytes, bitOffset, BitLength);
 
         public BlockBits Concat(BlockBits next)
         {
