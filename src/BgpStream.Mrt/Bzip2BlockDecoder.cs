@@ -4,19 +4,19 @@ using System.Runtime.CompilerServices;
 namespace BgpStream.Mrt;
 
 /// <summary>
-/// Decodes one bzip2 block (Huffman, MTF, inverse BWT, RLE1, CRC) faster than libbz2, for
-/// <see cref="ParallelBzip2Stream"/>. libbz2 spends two thirds of its time in the inverse BWT, where
-/// each output byte is one load from an unpredictable place in a 3.6 MB table, which waits on
-/// memory before the next can start. The original text can be walked from both ends: forwards
-/// from row origPtr through the T vector (what libbz2 does), and backwards from the same row
-/// through LF, its inverse (LF(i) is the rank that the T vector's construction assigns to i).
-/// Walking both halves in one loop keeps two loads in flight: the inverse BWT takes about half the
-/// time. The cost is a second 3.6 MB table per decoding thread.
+/// Decodes one bzip2 block (Huffman, MTF, inverse BWT, RLE1, CRC) for
+/// <see cref="ParallelBzip2Stream"/>, several times faster than libbz2. libbz2 spends most of its
+/// time in the inverse BWT, where each output byte is one load from an unpredictable place in a
+/// 3.6 MB table that must complete before the next load can start: about one memory latency per
+/// byte. Here the text is cut into segments that start at rows spread over the block and are
+/// walked side by side (see <see cref="InverseBwt"/>), so dozens of those loads are in flight
+/// at once.
 /// <para>
-/// Anything this decoder does not handle (randomised blocks of bzip2 0.9.0) or that does not
-/// check out (a bad table, a CRC mismatch, bits past the end) returns false: the caller then
-/// gives the block to libbz2, which decides and reports. So a valid block's output is only ever
-/// accepted with its CRC matched, and every error is still libbz2's.
+/// Anything this decoder does not handle (randomised blocks of bzip2 0.9.0, periodic blocks whose
+/// T vector has several cycles) or that does not check out (a bad table, a CRC mismatch, bits
+/// past the end) returns false: the caller then gives the block to libbz2, which decides and
+/// reports. So output is only ever accepted with the block's CRC matched, and every error is
+/// still libbz2's.
 /// </para>
 /// </summary>
 internal sealed unsafe class Bzip2BlockDecoder
@@ -33,8 +33,9 @@ internal sealed unsafe class Bzip2BlockDecoder
 
     /// <summary>tt[i]: low byte = L[i] (the BWT's last column); upper 24 bits = T[i] (forward).</summary>
     private readonly uint* _tt;
-    /// <summary>lf[i]: low byte = L[i]; upper 24 bits = LF(i) (backward).</summary>
-    private readonly uint* _lf;
+    /// <summary>Regions the walks write their segments to.</summary>
+    private readonly byte* _scratch;
+    private readonly Segment[] _segments = new Segment[Regions];
     /// <summary>The block after the inverse BWT, before RLE1 is undone.</summary>
     private readonly byte* _pre;
     private readonly byte[] _selectors = new byte[MaxSelectors];
@@ -50,7 +51,7 @@ internal sealed unsafe class Bzip2BlockDecoder
     private Bzip2BlockDecoder()
     {
         _tt = (uint*)HugePages.Allocate(MaxBlock * sizeof(uint));
-        _lf = (uint*)HugePages.Allocate(MaxBlock * sizeof(uint));
+        _scratch = (byte*)HugePages.Allocate((nuint)Regions * RegionSize);
         _pre = (byte*)HugePages.Allocate(MaxBlock);
     }
 
@@ -72,8 +73,7 @@ internal sealed unsafe class Bzip2BlockDecoder
             {
                 if (!TryDecodeSymbols(ref bits, out int origPtr)) return false;
                 if (bits.Consumed > bitLength) return false;
-                InverseBwt(origPtr);
-                return true;
+                return InverseBwt(origPtr);
             }
             catch (InvalidDataException)
             {
@@ -229,11 +229,20 @@ internal sealed unsafe class Bzip2BlockDecoder
 
     // ---- inverse BWT ----
 
-    private void InverseBwt(int origPtr)
+    /// <summary>
+    /// Builds the T vector and walks it. A single walk from origPtr waits on memory at every byte
+    /// (libbz2's loop; measured at about one DRAM latency per byte here). Instead, rows spread over
+    /// the block are stop marks and each starts a walk of its own: every walk runs until it has
+    /// output a marked row, so the text falls into segments that are walked side by side, with one
+    /// load per segment in flight. Where a segment sits in the text is only known at the end (walk
+    /// j stops at the row where another walk started), so segments go to scratch regions and are
+    /// put in order afterwards by following the chain of rows from origPtr.
+    /// </summary>
+    private bool InverseBwt(int origPtr)
     {
         int n = _length;
-        if ((uint)origPtr >= (uint)n) throw new InvalidDataException("bzip2 origPtr outside the block");
-        uint* tt = _tt, lf = _lf;
+        if ((uint)origPtr >= (uint)n) return false;
+        uint* tt = _tt;
         // next[c]: where the next occurrence of byte c goes in the first column (C[c] + rank).
         int* next = stackalloc int[256];
         int sum = 0;
@@ -242,31 +251,121 @@ internal sealed unsafe class Bzip2BlockDecoder
             next[c] = sum;
             sum += _counts[c];
         }
-        // One pass builds both directions: i's byte occurrence is row j = LF(i) of the first
-        // column, so T[j] = i (libbz2's tt) and LF(i) = j.
+        // T[j] = i for the occurrence of L[i] at row j of the first column (libbz2's tt).
         for (int i = 0; i < n; i++)
         {
             uint c = tt[i] & 0xFF;
-            int j = next[c]++;
-            lf[i] = ((uint)j << 8) | c;
-            tt[j] |= (uint)i << 8;
+            tt[next[c]++] |= (uint)i << 8;
         }
 
-        byte* pre = _pre;
-        uint forward = tt[origPtr] >> 8; // T[origPtr]: row of the text's second rotation
-        uint backward = (uint)origPtr;   // row origPtr ends with the text's last byte
-        int half = n / 2;
-        byte* end = pre + n - 1;
-        for (int k = 0; k < half; k++)
+        // Walk starts: origPtr (the row of the whole text: its walk outputs the text's first
+        // bytes) and rows evenly spaced over the block, marked by the top bit of their tt entry
+        // (T needs 20 bits, L 8), so a walk sees the mark in the entry it loads anyway.
+        uint* cur = stackalloc uint[Walks];
+        byte** dst = stackalloc byte*[Walks];
+        byte** limit = stackalloc byte*[Walks];
+        int* segmentOf = stackalloc int[Walks];
+        int walks = 0, segments = 0, regions = 0;
+        for (int k = 0; k < Walks; k++)
         {
-            uint f = tt[forward];
-            uint b = lf[backward];
-            pre[k] = (byte)f;
-            end[-k] = (byte)b;
-            forward = f >> 8;
-            backward = b >> 8;
+            uint row = k == 0 ? (uint)origPtr : (uint)((long)n * k / Walks);
+            if (k > 0 && (tt[row] & Mark) != 0) continue;
+            tt[row] |= Mark;
+            cur[walks] = (tt[row] & ~Mark) >> 8;
+            segmentOf[walks] = OpenSegment(row, ref segments, ref regions, dst + walks, limit + walks);
+            walks++;
         }
-        if ((n & 1) != 0) pre[half] = (byte)tt[forward];
+
+        // All walks in one loop: their loads are independent, so the core overlaps their misses.
+        // The loop is kept small (no spills) so that many iterations fit in the core's window.
+        int active = walks;
+        while (active > 0)
+        {
+            for (int w = 0; w < active;)
+            {
+                uint row = cur[w];
+                uint t = tt[row];
+                byte* d = dst[w];
+                *d++ = (byte)t;
+                if ((t & Mark) == 0 && d != limit[w])
+                {
+                    dst[w] = d;
+                    cur[w] = t >> 8;
+                    w++;
+                    continue;
+                }
+                CloseSegment(segmentOf[w], row, d);
+                if ((t & Mark) != 0)
+                {
+                    // Output a marked row: the next segment starts there. This walk is done.
+                    active--;
+                    cur[w] = cur[active];
+                    dst[w] = dst[active];
+                    limit[w] = limit[active];
+                    segmentOf[w] = segmentOf[active];
+                    continue;
+                }
+                // Region full: the segment ends here and the walk goes on in a new one.
+                segmentOf[w] = OpenSegment(row, ref segments, ref regions, dst + w, limit + w);
+                cur[w] = t >> 8;
+                w++;
+            }
+        }
+
+        // In text order: from origPtr's segment, each next one starts where the last ended.
+        byte* pre = _pre;
+        int written = 0;
+        uint at = (uint)origPtr;
+        for (int used = 0; used < segments; used++)
+        {
+            int s = FindSegment(at, segments);
+            if (s < 0) return false;
+            ref Segment seg = ref _segments[s];
+            if (written + seg.Length > n) return false;
+            Buffer.MemoryCopy(_scratch + (long)seg.Region * RegionSize, pre + written, n - written, seg.Length);
+            written += seg.Length;
+            at = seg.End;
+            if (at == (uint)origPtr) break;
+        }
+        // Fewer bytes: the text is periodic and T has more than one cycle (or the data is bad).
+        return written == n && at == (uint)origPtr;
+    }
+
+    private const int Walks = 64;
+    private const uint Mark = 0x8000_0000;
+    private const int RegionSize = 16 << 10;
+    /// <summary>Regions: enough for a block's bytes in full regions plus one part-filled per walk.</summary>
+    private const int Regions = MaxBlock / RegionSize + Walks + 1;
+
+    private struct Segment
+    {
+        public uint Start, End;
+        public int Region, Length;
+    }
+
+    private int OpenSegment(uint start, ref int segments, ref int regions, byte** dst, byte** limit)
+    {
+        if (regions == Regions) throw new InvalidDataException("bzip2 inverse BWT: out of scratch regions");
+        int s = segments++;
+        _segments[s] = new Segment { Start = start, Region = regions };
+        *dst = _scratch + (long)regions * RegionSize;
+        *limit = *dst + RegionSize;
+        regions++;
+        return s;
+    }
+
+    private void CloseSegment(int s, uint end, byte* dst)
+    {
+        ref Segment seg = ref _segments[s];
+        seg.End = end;
+        seg.Length = (int)(dst - (_scratch + (long)seg.Region * RegionSize));
+    }
+
+    private int FindSegment(uint start, int segments)
+    {
+        for (int s = 0; s < segments; s++)
+            if (_segments[s].Start == start) return s;
+        return -1;
     }
 
     // ---- RLE1 ----
