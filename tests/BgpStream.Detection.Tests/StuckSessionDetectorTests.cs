@@ -168,6 +168,7 @@ public class StuckSessionDetectorTests
 
         var warning = Assert.Single(h.Events);
         Assert.Equal(DetectionEventType.StuckWarning, warning.Type);
+        Assert.Equal(DetectionEventState.Raised, warning.State);
         Assert.Equal("send_queue", warning.Class);
         Assert.Equal("warning", warning.Severity);
         // Last progress: the empty queue at 10 s; threshold max(30 s, 480 s / 4) = 120 s.
@@ -180,9 +181,13 @@ public class StuckSessionDetectorTests
 
         h.Queue(peer, T0 + 410 * S, 0);
         var cleared = h.Events[1];
+        // Same type and class, told apart by the event's state (docs/element-schema.md), not by evidence.
         Assert.Equal(DetectionEventType.StuckWarning, cleared.Type);
+        Assert.Equal(DetectionEventState.Cleared, cleared.State);
+        Assert.Equal("send_queue", cleared.Class);
         Assert.Equal("info", cleared.Severity);
-        Assert.Equal("cleared", h.Evidence(cleared, "state"));
+        Assert.Equal(DateTimeOffset.FromUnixTimeSeconds(T0 / S + 130).ToString("yyyy-MM-dd'T'HH:mm:ss'.000000Z'"), h.Evidence(cleared, "warned_at"));
+        Assert.DoesNotContain(cleared.Evidence, kv => kv.Key == "state");
         Assert.Equal(TimeSpan.FromSeconds(280), cleared.Duration);
         Assert.Equal(2, h.Events.Count);
     }

@@ -270,7 +270,8 @@ public sealed class StuckSessionDetector : IDetector, ISendQueueObserver
 
     private void Cleared(Tracked s, long now)
     {
-        var evidence = new List<KeyValuePair<string, string>> { new("state", "cleared"), new("warned_at", Time(s.WarnedAt)) };
+        // The event's State (JSON "state": "cleared") says it clears the warning; the type stays stuck_warning.
+        var evidence = new List<KeyValuePair<string, string>> { new("warned_at", Time(s.WarnedAt)) };
         Emit(DetectionEventType.StuckWarning, SendQueueClass, "info", s, now,
             $"{Peer(s)}: our send queue drained again", evidence, TimeSpan.FromTicks((now - s.WarnedAt) * 10), cleared: true);
     }
@@ -405,6 +406,7 @@ public sealed class StuckSessionDetector : IDetector, ISendQueueObserver
         _events.Add(new DetectionEvent
         {
             Type = type,
+            State = cleared ? DetectionEventState.Cleared : DetectionEventState.Raised,
             TimestampMicros = now,
             Peers = [s.Ref],
             Class = cls,
