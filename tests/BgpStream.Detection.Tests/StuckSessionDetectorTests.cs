@@ -319,6 +319,33 @@ public class StuckSessionDetectorTests
         Assert.Equal("90 s (assumed: no OPEN seen)", h.Evidence(e, "hold_time"));
     }
 
+    /// <summary>
+    /// The rate limit is per session identity (peer address, peer AS, local address), not per address:
+    /// the same peer seen at two of our addresses (two collectors in one replay) and a second AS behind
+    /// the same address are three sessions, each with its own event; a reconnection of one of them
+    /// (a new connection, same identity) within the 5 minutes is withheld.
+    /// </summary>
+    [Fact]
+    public void Sessions_from_one_address_are_rate_limited_apart()
+    {
+        var h = new Harness();
+        SessionInfo At(string local, uint asn) =>
+            new(new IPEndPoint(IPAddress.Parse("192.0.2.10"), 179), new IPEndPoint(IPAddress.Parse(local), 179), AnyPeer, asn);
+        SessionInfo[] sessions = [At("192.0.2.1", 65001), At("192.0.2.2", 65001), At("192.0.2.1", 65002), At("192.0.2.1", 65001)];
+        for (int i = 0; i < sessions.Length; i++)
+        {
+            long t = T0 + i * 20 * S;
+            h.Establish(sessions[i], t, holdTime: 9);
+            h.Transition(sessions[i], t + 10 * S, SessionState.Established, SessionState.Idle, ReasonKind.HoldTimerExpired, FsmEvent.HoldTimerExpires);
+        }
+        Assert.Equal(3, h.Events.Count);
+        Assert.All(h.Events, e => Assert.Equal("hold_timer", e.Class));
+        Assert.Equal([new PeerRef(IPAddress.Parse("192.0.2.10"), 65001), new(IPAddress.Parse("192.0.2.10"), 65001), new(IPAddress.Parse("192.0.2.10"), 65002)],
+            h.Events.Select(e => e.Peers.Single()));
+        Assert.Equal(1, h.Detector.SuppressedEvents); // the fourth: the first session's identity again
+        Assert.Equal(3, h.Detector.RateLimitEntries);
+    }
+
     [Fact]
     public void Flapping_sessions_keep_state_bounded_and_events_rate_limited()
     {
