@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.CommandLine;
 using System.Net;
 using System.Net.NetworkInformation;
+using BgpStream.Bgp;
 using BgpStream.Detection;
 using BgpStream.Detection.Culling;
 using BgpStream.Detection.Stuck;
@@ -12,8 +13,9 @@ using BgpStream.Session;
 namespace BgpStream.Cli;
 
 /// <summary>
-/// The detectors <c>collect</c> and <c>replay</c> run (stuck sessions, zombie routes, culling), and
-/// <c>--lan</c>: which peering LAN a session belongs to.
+/// The detectors <c>collect</c> and <c>replay</c> run (stuck sessions, zombie routes, culling),
+/// <c>--lan</c>: which peering LAN a session belongs to, and <c>--beacon</c>: which prefixes are routing
+/// beacons (judged by their schedule, DOMAIN.md "Zombie routes").
 /// </summary>
 internal sealed class DetectionOptions
 {
@@ -24,7 +26,10 @@ internal sealed class DetectionOptions
     public Option<int> ZombieThreshold { get; } = new("--zombie-threshold") { Description = "Seconds a route may outlive its withdrawal by most of its carriers before it is a zombie (default 5400: 90 minutes, Fontugne et al.).", DefaultValueFactory = _ => 5400 };
     public Option<int?> SendQueueWarning { get; } = new("--send-queue-warning") { Description = "collect: seconds our send queue to a peer may stay non-empty without shrinking before a stuck_warning (default max(30, a quarter of the Send Hold Time))." };
 
-    public IEnumerable<Option> All => [Lans, Off, CullWindow, ZombieThreshold, SendQueueWarning];
+    public Option<string[]> Beacons { get; } = new("--beacon") { Description = "A routing-beacon prefix (repeatable; RIPE RIS: 84.205.64.0/24 ... 84.205.95.0/24, 2001:7fb:fe00::/48 ...): its zombies are judged by the beacon schedule, not by withdrawal consensus.", Arity = ArgumentArity.OneOrMore };
+    public Option<string> BeaconSchedule { get; } = new("--beacon-schedule") { Description = "When --beacon prefixes are announced and withdrawn: EVERY,UP[,OFFSET] with durations in s, m or h, announced at OFFSET + k x EVERY (UTC, from the epoch) and withdrawn UP later. Default 4h,2h,0: RIS beacons, announced every 4 h from 00:00 UTC, withdrawn 2 h later.", DefaultValueFactory = _ => "4h,2h,0" };
+
+    public IEnumerable<Option> All => [Lans, Off, CullWindow, ZombieThreshold, SendQueueWarning, Beacons, BeaconSchedule];
 
     /// <summary>collect: the Hold Time we offer and our Send Hold Time (RFC 9687), for the stuck-session rules; replay keeps the RFC defaults.</summary>
     public TimeSpan LocalHoldTime { get; set; } = TimeSpan.FromSeconds(90);
@@ -59,15 +64,91 @@ internal sealed class DetectionOptions
             Console.Error.WriteLine($"bgpstream {command}: --send-queue-warning is at least 1 second");
             return false;
         }
+        var beacons = new List<IpPrefix>();
+        foreach (var text in result.GetValue(Beacons) ?? [])
+        {
+            // IPNetwork masks host bits away; a beacon written with them is more likely a typo than meant.
+            int slash = text.IndexOf('/');
+            if (slash < 1 || !IPNetwork.TryParse(text, out var prefix) || !IPAddress.TryParse(text.AsSpan(0, slash), out var address)
+                || !address.Equals(prefix.BaseAddress))
+            {
+                Console.Error.WriteLine($"bgpstream {command}: --beacon '{text}' is not a prefix without host bits (84.205.64.0/24, 2001:7fb:fe00::/48)");
+                return false;
+            }
+            beacons.Add(new IpPrefix(IpAddressValue.FromIPAddress(prefix.BaseAddress), (byte)prefix.PrefixLength));
+        }
+        if (!TryParseSchedule(result.GetValue(BeaconSchedule)!, out var schedule, out var scheduleError))
+        {
+            Console.Error.WriteLine($"bgpstream {command}: --beacon-schedule '{result.GetValue(BeaconSchedule)}': {scheduleError}");
+            return false;
+        }
         if (result.GetValue(Off)) return true;
         var lanOf = new LanMap(lans).LanOf;
         var stuck = new StuckOptions { LanOf = lanOf, LocalHoldTime = LocalHoldTime, SendHoldTime = SendHoldTime };
         if (result.GetValue(SendQueueWarning) is { } warnAfter)
             stuck = stuck with { QueueStallFloor = TimeSpan.FromSeconds(warnAfter), QueueStallFraction = 0 };
         detectors.Add(new StuckSessionDetector(stuck));
-        detectors.Add(new ZombieDetector(new ZombieOptions { Threshold = TimeSpan.FromSeconds(result.GetValue(ZombieThreshold)) }));
+        detectors.Add(new ZombieDetector(new ZombieOptions
+        {
+            Threshold = TimeSpan.FromSeconds(result.GetValue(ZombieThreshold)),
+            BeaconPrefixes = beacons,
+            BeaconSchedule = schedule,
+        }));
         detectors.Add(new CullingDetector(new CullingOptions { LanOf = lanOf, Window = TimeSpan.FromSeconds(result.GetValue(CullWindow)) }));
         return true;
+    }
+
+    /// <summary>
+    /// <c>EVERY,UP[,OFFSET]</c>, each a whole number with s, m or h (OFFSET may be 0): EVERY &gt; 0,
+    /// 0 &lt; UP &lt; EVERY (a beacon is down part of each cycle), 0 ≤ OFFSET &lt; EVERY.
+    /// </summary>
+    internal static bool TryParseSchedule(string text, out BeaconSchedule schedule, out string error)
+    {
+        schedule = BgpStream.Detection.Zombies.BeaconSchedule.Ris;
+        var parts = text.Split(',', StringSplitOptions.TrimEntries);
+        var spans = new TimeSpan[3];
+        if (parts.Length is < 2 or > 3)
+        {
+            error = "give EVERY,UP[,OFFSET], e.g. 4h,2h (RIS) or 4h,2h,30m";
+            return false;
+        }
+        for (int i = 0; i < parts.Length; i++)
+        {
+            if (!TryParseDuration(parts[i], out spans[i]))
+            {
+                error = $"'{parts[i]}' is not a duration: a whole number with s, m or h (30m, 4h)";
+                return false;
+            }
+        }
+        var (every, up, offset) = (spans[0], spans[1], spans[2]);
+        if (every <= TimeSpan.Zero || up <= TimeSpan.Zero || up >= every)
+        {
+            error = "UP must be more than 0 and less than EVERY: a beacon is withdrawn for part of each cycle";
+            return false;
+        }
+        if (offset >= every)
+        {
+            error = "OFFSET must be less than EVERY";
+            return false;
+        }
+        schedule = new BeaconSchedule { Period = every, Up = up, Offset = offset };
+        error = "";
+        return true;
+    }
+
+    private static bool TryParseDuration(string text, out TimeSpan span)
+    {
+        span = TimeSpan.Zero;
+        if (text == "0") return true;
+        if (text.Length < 2 || !long.TryParse(text.AsSpan(0, text.Length - 1), System.Globalization.NumberStyles.None,
+                System.Globalization.CultureInfo.InvariantCulture, out long n) || n > 1_000_000) return false;
+        switch (text[^1])
+        {
+            case 's': span = TimeSpan.FromSeconds(n); return true;
+            case 'm': span = TimeSpan.FromMinutes(n); return true;
+            case 'h': span = TimeSpan.FromHours(n); return true;
+            default: return false;
+        }
     }
 
     /// <summary>A session's LAN: the first --lan holding the peer, else the connected subnet of our local address when it holds the peer, else the /24 or /64 around the peer.</summary>

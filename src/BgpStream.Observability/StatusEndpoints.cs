@@ -75,6 +75,7 @@ public static class StatusEndpoints
     private static object Event(DetectionEvent e) => new
     {
         type = DetectionEvent.TypeName(e.Type),
+        state = DetectionEvent.StateName(e.State),
         time = DateTimeOffset.UnixEpoch.AddTicks(e.TimestampMicros * 10),
         @class = e.Class,
         severity = e.Severity,

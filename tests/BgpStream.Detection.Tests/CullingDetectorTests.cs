@@ -104,6 +104,41 @@ public sealed class CullingDetectorTests
     }
 
     /// <summary>A replay has no reasons: Established → Idle with no NOTIFICATION record before it is inferred involuntary.</summary>
+    /// <summary>
+    /// Members are sessions (peer address, peer AS, local address), not addresses: one address seen at
+    /// two of our addresses (two collectors in one replay) and a second AS behind it are three sessions
+    /// of the LAN. Dropping together without NOTIFICATION they are an involuntary cull of three (as one
+    /// member, keyed by address, they were no cull at all); the cull ends when all three are back.
+    /// </summary>
+    [Fact]
+    public void Sessions_from_one_address_are_separate_members_of_a_cull()
+    {
+        static SessionInfo At(string local, uint asn) =>
+            new(new IPEndPoint(IPAddress.Parse("192.0.2.7"), 179), new IPEndPoint(IPAddress.Parse(local), 179), Config, asn);
+        SessionInfo viaA = At("192.0.2.254", 65007), viaB = At("192.0.2.253", 65007), otherAs = At("192.0.2.254", 65107);
+        var d = new CullingDetector();
+        var events = Run(d,
+            Announce(viaA, 100, 0, 2), Announce(viaB, 100, 0, 2), Announce(otherAs, 101, 2, 2),
+            Down(viaA, 190, ReasonKind.HoldTimerExpired), Down(viaB, 191, ReasonKind.HoldTimerExpired), Down(otherAs, 192, ReasonKind.HoldTimerExpired));
+        Assert.Empty(events);
+        Assert.Equal(3, d.TrackedPeers);
+        d.Advance(T0 + 370 * S);
+        var start = Assert.Single(d.TakeEvents());
+        Assert.Equal((DetectionEventType.CullStart, "involuntary"), (start.Type, start.Class));
+        Assert.Equal("3", Ev(start, "involuntary"));
+        var address = IPAddress.Parse("192.0.2.7");
+        Assert.Equal([new PeerRef(address, 65007), new(address, 65007), new(address, 65107)], start.Peers);
+        // The shared "peer IP ASn" evidence names add our local address: JSON keys stay unique.
+        Assert.StartsWith("down ", Ev(start, "peer 192.0.2.7 AS65007 local 192.0.2.254"));
+        Assert.StartsWith("down ", Ev(start, "peer 192.0.2.7 AS65007 local 192.0.2.253"));
+        Assert.StartsWith("down ", Ev(start, "peer 192.0.2.7 AS65107"));
+
+        Assert.Empty(Run(d, Up(viaA, 400), Up(otherAs, 401)));  // 2 of 3 back: the cull goes on
+        var end = Assert.Single(Run(d, Up(viaB, 402)));
+        Assert.Equal(DetectionEventType.CullEnd, end.Type);
+        Assert.Equal("3/3", Ev(end, "returned"));
+    }
+
     [Fact]
     public void Replay_changes_without_notification_are_involuntary_and_a_return_reports_early()
     {

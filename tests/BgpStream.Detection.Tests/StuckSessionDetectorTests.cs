@@ -168,6 +168,7 @@ public class StuckSessionDetectorTests
 
         var warning = Assert.Single(h.Events);
         Assert.Equal(DetectionEventType.StuckWarning, warning.Type);
+        Assert.Equal(DetectionEventState.Raised, warning.State);
         Assert.Equal("send_queue", warning.Class);
         Assert.Equal("warning", warning.Severity);
         // Last progress: the empty queue at 10 s; threshold max(30 s, 480 s / 4) = 120 s.
@@ -180,9 +181,13 @@ public class StuckSessionDetectorTests
 
         h.Queue(peer, T0 + 410 * S, 0);
         var cleared = h.Events[1];
+        // Same type and class, told apart by the event's state (docs/element-schema.md), not by evidence.
         Assert.Equal(DetectionEventType.StuckWarning, cleared.Type);
+        Assert.Equal(DetectionEventState.Cleared, cleared.State);
+        Assert.Equal("send_queue", cleared.Class);
         Assert.Equal("info", cleared.Severity);
-        Assert.Equal("cleared", h.Evidence(cleared, "state"));
+        Assert.Equal(DateTimeOffset.FromUnixTimeSeconds(T0 / S + 130).ToString("yyyy-MM-dd'T'HH:mm:ss'.000000Z'"), h.Evidence(cleared, "warned_at"));
+        Assert.DoesNotContain(cleared.Evidence, kv => kv.Key == "state");
         Assert.Equal(TimeSpan.FromSeconds(280), cleared.Duration);
         Assert.Equal(2, h.Events.Count);
     }
@@ -312,6 +317,33 @@ public class StuckSessionDetectorTests
         Assert.Equal("warning", e.Severity);
         Assert.Equal(IPAddress.Parse("192.0.2.10"), e.Peers.Single().Address);
         Assert.Equal("90 s (assumed: no OPEN seen)", h.Evidence(e, "hold_time"));
+    }
+
+    /// <summary>
+    /// The rate limit is per session identity (peer address, peer AS, local address), not per address:
+    /// the same peer seen at two of our addresses (two collectors in one replay) and a second AS behind
+    /// the same address are three sessions, each with its own event; a reconnection of one of them
+    /// (a new connection, same identity) within the 5 minutes is withheld.
+    /// </summary>
+    [Fact]
+    public void Sessions_from_one_address_are_rate_limited_apart()
+    {
+        var h = new Harness();
+        SessionInfo At(string local, uint asn) =>
+            new(new IPEndPoint(IPAddress.Parse("192.0.2.10"), 179), new IPEndPoint(IPAddress.Parse(local), 179), AnyPeer, asn);
+        SessionInfo[] sessions = [At("192.0.2.1", 65001), At("192.0.2.2", 65001), At("192.0.2.1", 65002), At("192.0.2.1", 65001)];
+        for (int i = 0; i < sessions.Length; i++)
+        {
+            long t = T0 + i * 20 * S;
+            h.Establish(sessions[i], t, holdTime: 9);
+            h.Transition(sessions[i], t + 10 * S, SessionState.Established, SessionState.Idle, ReasonKind.HoldTimerExpired, FsmEvent.HoldTimerExpires);
+        }
+        Assert.Equal(3, h.Events.Count);
+        Assert.All(h.Events, e => Assert.Equal("hold_timer", e.Class));
+        Assert.Equal([new PeerRef(IPAddress.Parse("192.0.2.10"), 65001), new(IPAddress.Parse("192.0.2.10"), 65001), new(IPAddress.Parse("192.0.2.10"), 65002)],
+            h.Events.Select(e => e.Peers.Single()));
+        Assert.Equal(1, h.Detector.SuppressedEvents); // the fourth: the first session's identity again
+        Assert.Equal(3, h.Detector.RateLimitEntries);
     }
 
     [Fact]

@@ -3,6 +3,8 @@ using System.Text;
 using System.Text.Json;
 using BgpStream.Bgp;
 using BgpStream.Mrt;
+using BgpStream.Pipeline;
+using BgpStream.Pipeline.Staging;
 using BgpStream.Session;
 using Microsoft.Extensions.Logging;
 
@@ -185,6 +187,72 @@ public sealed class MockClusterTests(ITestOutputHelper output) : IDisposable
         Assert.All(read, c => Assert.Equal("bgpstream.events", c.Topic));
         Assert.Equal(["192.0.2.1", "192.0.2.2"], read.Select(c => c.Key).Order());
         Assert.Contains(read, c => c.Text == """{"type":"zombie","peer_ip":"192.0.2.2"}""");
+    }
+
+    /// <summary>
+    /// The events topic with what the collector really produces: the culling and stuck-session detectors
+    /// run in a <see cref="RecordPipeline"/> over collector records, and their events reach the sink the
+    /// way they reach every sink. Two IPv6 peers of 2001:db8:c::/64 lose their sessions to our Hold
+    /// Timer (two <c>stuck_session</c>, then an involuntary <c>cull_start</c> when the window closes,
+    /// a <c>cull_end</c> when they are back); an IPv4 peer's send queue stalls and drains (a raised
+    /// and a cleared <c>stuck_warning</c>). Each consumed value is the event's JSON byte for byte,
+    /// keyed by its first peer, in per-peer order.
+    /// </summary>
+    [Fact]
+    public async Task Detector_events_from_the_pipeline_are_their_JSON_on_the_events_topic_keyed_by_first_peer()
+    {
+        const long s = 1_000_000, t0 = TestRecords.T0;
+        SessionInfo a = TestRecords.Session("2001:db8:c::1", 65101), b = TestRecords.Session("2001:db8:c::2", 65102), c = TestRecords.Session("192.0.2.9", 65103);
+        var captured = new CapturingSink();
+        using (var sink = Sink())
+        {
+            var pipeline = new RecordPipeline([sink, captured], new PipelineOptions
+            {
+                Detectors = [new Detection.Culling.CullingDetector(), new Detection.Stuck.StuckSessionDetector()],
+            });
+            void Change(SessionInfo session, long t, SessionState from, SessionState to, ReasonKind reason) =>
+                pipeline.Add(CollectorRecord.ForTransition(session, new StateTransition(from, to, default, reason, DateTimeOffset.UnixEpoch.AddTicks(t * 10))));
+            foreach (var session in new[] { a, b, c }) Change(session, t0, SessionState.OpenConfirm, SessionState.Established, ReasonKind.KeepaliveReceived);
+            // c's send queue: 100 bytes that do not move from 10 s on (threshold max(30 s, 480 s / 4) = 120 s), then empty.
+            for (long t = 10; t <= 140; t += 10) pipeline.Add(CollectorRecord.ForSendQueue(t0 + t * s, c, 100));
+            pipeline.Add(CollectorRecord.ForSendQueue(t0 + 150 * s, c, 0));
+            Change(a, t0 + 200 * s, SessionState.Established, SessionState.Idle, ReasonKind.HoldTimerExpired);
+            Change(b, t0 + 201 * s, SessionState.Established, SessionState.Idle, ReasonKind.HoldTimerExpired);
+            pipeline.Tick(t0 + 400 * s);   // the 180 s window closes
+            Change(a, t0 + 500 * s, SessionState.OpenConfirm, SessionState.Established, ReasonKind.KeepaliveReceived);
+            Change(b, t0 + 501 * s, SessionState.OpenConfirm, SessionState.Established, ReasonKind.KeepaliveReceived);
+            await pipeline.CompleteAsync();
+            Assert.Null(pipeline.Failure);
+            sink.Dispose();
+            Assert.Equal(6, sink.EventsMessages);
+            Assert.Equal(0, sink.Failed + sink.Undelivered + sink.Lost);
+        }
+        Assert.Equal(["stuck_warning raised", "stuck_warning cleared", "stuck_session raised", "stuck_session raised", "cull_start raised", "cull_end cleared"],
+            captured.Events.Select(e => $"{DetectionEvent.TypeName(e.Type)} {DetectionEvent.StateName(e.State)}"));
+        var read = KafkaTestSupport.ConsumeAll(_cluster.Bootstrap, new Dictionary<string, int> { ["bgpstream.events"] = Partitions },
+            r => r.Count >= captured.Events.Count, Deadline, settle: TimeSpan.FromMilliseconds(300));
+        var byPeer = ByPeer(read);
+        var expected = captured.Events.GroupBy(e => e.Peers[0].Address.ToString()).ToList();
+        Assert.Equal(expected.Select(g => g.Key).Order(StringComparer.Ordinal), byPeer.Keys.Select(k => k.Key).Order(StringComparer.Ordinal));
+        foreach (var g in expected)
+            Assert.Equal(g.Select(e => Encoding.UTF8.GetString(DetectionEventJson.ToUtf8(e))), byPeer[("bgpstream.events", g.Key)].Select(r => r.Text));
+        // What a consumer reads: the fields of docs/element-schema.md.
+        var cull = JsonDocument.Parse(read.Single(r => r.Text.Contains("\"cull_start\"", StringComparison.Ordinal)).Value).RootElement;
+        Assert.Equal(("involuntary", "2001:db8:c::/64", "raised"), (cull.GetProperty("class").GetString(), cull.GetProperty("lan").GetString(), cull.GetProperty("state").GetString()));
+        Assert.Equal(["2001:db8:c::1", "2001:db8:c::2"], cull.GetProperty("peers").EnumerateArray().Select(p => p.GetProperty("ip").GetString()));
+        var cleared = JsonDocument.Parse(byPeer[("bgpstream.events", "192.0.2.9")][1].Value).RootElement;
+        Assert.Equal(("stuck_warning", "cleared", "send_queue"), (cleared.GetProperty("type").GetString(), cleared.GetProperty("state").GetString(), cleared.GetProperty("class").GetString()));
+    }
+
+    /// <summary>The detection events a pipeline hands its sinks, in order.</summary>
+    private sealed class CapturingSink : IRecordSink
+    {
+        public List<DetectionEvent> Events { get; } = [];
+        public void Write(in CollectorRecord record) { }
+        public void WriteEvent(DetectionEvent detection) { lock (Events) Events.Add(detection); }
+        public void Flush() { }
+        public string Summary => $"{Events.Count} events";
+        public void Dispose() { }
     }
 
     [Fact]

@@ -317,16 +317,24 @@ public sealed partial class ArrowElementSinkTests : IDisposable
                 Type = DetectionEventType.ZombieCleared, TimestampMicros = t0 + 2, Severity = "info", Peers = [new(IPAddress.Parse("192.0.2.9"), 0)],
                 Prefix = IpPrefix.Parse("203.0.113.0/24"), Duration = TimeSpan.FromSeconds(67.5), Summary = "cleared",
             },
+            new()
+            {
+                Type = DetectionEventType.StuckWarning, State = DetectionEventState.Cleared, TimestampMicros = t0 + 3, Severity = "info", Class = "send_queue",
+                Peers = [new(IPAddress.Parse("192.0.2.10"), 64500)], Duration = TimeSpan.FromSeconds(280), Summary = "our send queue drained again",
+                Evidence = [new("warned_at", "2025-11-28T23:55:20.000000Z")],
+            },
         ];
         using (var sink = new ArrowElementSink(_dir, TimeSpan.FromMinutes(15), rowsPerBatch: 1))
         {
             sink.Write(Simple(t0, "10.0.0.0/24"));
             foreach (var d in detections) sink.WriteEvent(d);
-            Assert.Equal(2, sink.Detections);
+            Assert.Equal(3, sink.Detections);
         }
         var events = Path.Combine(_dir, "events.20251129.0000.arrow");
         Assert.Equal([events, Path.Combine(_dir, "updates.20251129.0000.arrow")], Directory.GetFiles(_dir).Order());
         var lines = detections.Select(d => JsonDocument.Parse(DetectionEventJson.ToUtf8(d)).RootElement.Clone()).ToList();
+        // cull_start raises, zombie_cleared clears by its type, the drained send queue's stuck_warning by its state.
+        Assert.Equal(["raised", "cleared", "cleared"], lines.Select(l => l.GetProperty("state").GetString()));
         foreach (var reader in NodeReaders.Names)
         {
             var read = ReadOne(reader, events);
@@ -337,7 +345,7 @@ public sealed partial class ArrowElementSinkTests : IDisposable
                 var line = lines[i];
                 string where = $"{reader}, event {i}";
                 Assert.True(Cell(columns.GetProperty("timestamp"), i) == Micros(line.GetProperty("timestamp")).ToString(), where);
-                foreach (var name in new[] { "type", "severity", "class", "lan", "prefix", "summary" })
+                foreach (var name in new[] { "type", "state", "severity", "class", "lan", "prefix", "summary" })
                     Assert.True(Cell(columns.GetProperty(name), i) == Text(line.GetProperty(name)), $"{name}: {where}");
                 Assert.Equal(line.GetProperty("peers").EnumerateArray().Select(p => p.GetProperty("ip").GetString()!), List(columns.GetProperty("peer_ips"), i)!);
                 Assert.Equal(line.GetProperty("peers").EnumerateArray().Select(p => p.GetProperty("asn") is { ValueKind: JsonValueKind.Number } a ? a.GetRawText() : "0"),

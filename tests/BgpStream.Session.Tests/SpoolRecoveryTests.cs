@@ -387,7 +387,7 @@ public sealed class SpoolRecoveryTests : IDisposable
         public void Dispose() { }
     }
 
-    /// <summary>An event with peers, a LAN, a prefix, a duration and evidence after every Nth record.</summary>
+    /// <summary>An event with peers, a LAN, a prefix, a duration, evidence and a state that is not its type's default (cleared) after every Nth record.</summary>
     private sealed class EveryNth(int n) : IDetector
     {
         private readonly List<DetectionEvent> _found = [];
@@ -398,7 +398,7 @@ public sealed class SpoolRecoveryTests : IDisposable
             if (++_seen % n != 0) return;
             _found.Add(new DetectionEvent
             {
-                Type = DetectionEventType.ZombieRoute, TimestampMicros = record.TimestampMicros,
+                Type = DetectionEventType.StuckWarning, State = DetectionEventState.Cleared, TimestampMicros = record.TimestampMicros,
                 Peers = [new PeerRef(IPAddress.Parse("192.0.2.1"), 64500), new PeerRef(IPAddress.Parse("2001:db8::1"), 0)],
                 Class = "zombie", Lan = IPNetwork.Parse("192.0.2.0/24"), Prefix = IpPrefix.Parse("2001:db8:1234::/48"),
                 Duration = TimeSpan.FromMilliseconds(1234.5), Severity = "critical", Summary = $"after {record.TimestampMicros}",
@@ -408,7 +408,7 @@ public sealed class SpoolRecoveryTests : IDisposable
 
         public static string KeyOf(long after) => "event " + Encoding.UTF8.GetString(DetectionEventJson.ToUtf8(new DetectionEvent
         {
-            Type = DetectionEventType.ZombieRoute, TimestampMicros = after,
+            Type = DetectionEventType.StuckWarning, State = DetectionEventState.Cleared, TimestampMicros = after,
             Peers = [new PeerRef(IPAddress.Parse("192.0.2.1"), 64500), new PeerRef(IPAddress.Parse("2001:db8::1"), 0)],
             Class = "zombie", Lan = IPNetwork.Parse("192.0.2.0/24"), Prefix = IpPrefix.Parse("2001:db8:1234::/48"),
             Duration = TimeSpan.FromMilliseconds(1234.5), Severity = "critical", Summary = $"after {after}",

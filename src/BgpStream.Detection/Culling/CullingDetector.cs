@@ -44,7 +44,8 @@ public sealed class CullingDetector : IDetector
     private const long SweepEveryMicros = 600_000_000; // 10 min
 
     private readonly CullingOptions _options;
-    private readonly Dictionary<IPAddress, PeerState> _peers = new();
+    /// <summary>Per session identity (<see cref="SessionKey"/>), not per address: two sessions from one address are two members.</summary>
+    private readonly Dictionary<SessionKey, PeerState> _peers = new();
     private readonly Dictionary<IPNetwork, LanState> _lans = new();
     private readonly List<DetectionEvent> _events = new();
     private readonly long _window, _spread, _lookback, _drainWindow, _maxCull, _rateWindow, _peerExpiry;
@@ -145,14 +146,13 @@ public sealed class CullingDetector : IDetector
 
     private PeerState PeerOf(SessionInfo session, long t)
     {
-        var address = session.PeerAddress;
-        if (!_peers.TryGetValue(address, out var peer))
+        var key = SessionKey.Of(session);
+        if (!_peers.TryGetValue(key, out var peer))
         {
             if (_peers.Count >= _options.MaxPeers) Evict();
-            peer = new PeerState(address, _options.LanOf(session));
-            _peers[address] = peer;
+            peer = new PeerState(key, session.PeerAddress, session.Local.Address, _options.LanOf(session));
+            _peers[key] = peer;
         }
-        if (session.PeerAs != 0) peer.Asn = session.PeerAs;
         peer.LastSeen = t;
         return peer;
     }
@@ -168,7 +168,7 @@ public sealed class CullingDetector : IDetector
             .Take(Math.Max(1, _options.MaxPeers / 8)).ToList();
         foreach (var p in victims)
         {
-            _peers.Remove(p.Address);
+            _peers.Remove(p.Key);
             if (p.Member is { } m && p.Lan is { } key && _lans.TryGetValue(key, out var lan) && lan.Open == m.Cluster)
                 m.Cluster.Members.Remove(m);
             p.Member = null;
@@ -179,10 +179,10 @@ public sealed class CullingDetector : IDetector
     private void Sweep(long now)
     {
         _nextSweep = now + SweepEveryMicros;
-        List<IPAddress>? idle = null;
+        List<SessionKey>? idle = null;
         foreach (var p in _peers.Values)
-            if (p.Member is null && now - p.LastSeen > _peerExpiry) (idle ??= []).Add(p.Address);
-        if (idle is not null) foreach (var a in idle) _peers.Remove(a);
+            if (p.Member is null && now - p.LastSeen > _peerExpiry) (idle ??= []).Add(p.Key);
+        if (idle is not null) foreach (var k in idle) _peers.Remove(k);
         List<IPNetwork>? quiet = null;
         foreach (var (key, lan) in _lans)
         {
@@ -453,7 +453,10 @@ public sealed class CullingDetector : IDetector
             evidence.Add(new("last_received_unknown", (inv.Count - known.Count).ToString(CultureInfo.InvariantCulture)));
             evidence.Add(new("not_clustered", notClustered.ToString(CultureInfo.InvariantCulture)));
         }
-        foreach (var m in members) evidence.Add(new($"peer {m.Peer.Ref}", Describe(m)));
+        // Evidence names are JSON keys: sessions of one peer address and AS (seen by two collectors) add our local address.
+        var shared = members.GroupBy(m => m.Peer.Ref).Where(g => g.Count() > 1).Select(g => g.Key).ToHashSet();
+        foreach (var m in members)
+            evidence.Add(new(shared.Contains(m.Peer.Ref) ? $"peer {m.Peer.Ref} local {m.Peer.Local}" : $"peer {m.Peer.Ref}", Describe(m)));
         if (lan.Suppressed > 0) evidence.Add(new("suppressed_culls", lan.Suppressed.ToString(CultureInfo.InvariantCulture)));
         Emit(new DetectionEvent
         {
@@ -496,11 +499,13 @@ public sealed class CullingDetector : IDetector
 
     private enum DownKind : byte { Involuntary, Voluntary, Other }
 
-    private sealed class PeerState(IPAddress address, IPNetwork? lan)
+    private sealed class PeerState(SessionKey key, IPAddress address, IPAddress local, IPNetwork? lan)
     {
+        public SessionKey Key { get; } = key;
         public IPAddress Address { get; } = address;
+        public IPAddress Local { get; } = local.IsIPv4MappedToIPv6 ? local.MapToIPv4() : local;
         public IPNetwork? Lan { get; } = lan;
-        public uint Asn;
+        public uint Asn => Key.PeerAs;
         public long LastSeen;
         public long LastReceived = long.MinValue;
         public NotificationInfo? Notification;

@@ -69,8 +69,9 @@ public sealed record StuckOptions
     public TimeSpan CheckInterval { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
-    /// At most one event per peer address and class in this time; further ones are counted and the count
-    /// goes into the next event (evidence <c>suppressed</c>). 5 minutes: longer than a hold-timer flap cycle
+    /// At most one event per session identity (<see cref="SessionKey"/>: peer address, peer AS, local
+    /// address) and class in this time; further ones are counted and the count goes into the next event
+    /// (evidence <c>suppressed</c>). 5 minutes: longer than a hold-timer flap cycle
     /// at the 90 s Hold Time plus the 120 s ConnectRetry time (RFC 4271 §10), so a flapping session reports
     /// once per cycle of several flaps, not once per flap.
     /// </summary>

@@ -12,7 +12,8 @@ namespace BgpStream.Detection.Stuck;
 /// fired (<c>stuck_session</c>, critical), the peer's did (a received NOTIFICATION 4 or 8), our send
 /// queue stopped draining (<c>stuck_warning</c>, from <see cref="ObserveSendQueue"/>), or a peer keeps
 /// sending KEEPALIVEs but no UPDATEs while its LAN neighbours do (<c>stuck_session</c>, warning). State is
-/// per session and goes with the session; events are rate-limited per peer and class.
+/// per session and goes with the session; events are rate-limited per session identity (peer address,
+/// peer AS, local address) and class.
 /// </summary>
 public sealed class StuckSessionDetector : IDetector, ISendQueueObserver
 {
@@ -29,7 +30,8 @@ public sealed class StuckSessionDetector : IDetector, ISendQueueObserver
     private readonly Dictionary<SessionInfo, Tracked> _sessions = new(ReferenceEqualityComparer.Instance);
     /// <summary>Sessions whose last send-queue sample was non-empty and not yet warned about: the only ones <see cref="Advance"/> looks at.</summary>
     private readonly HashSet<Tracked> _queued = new(ReferenceEqualityComparer.Instance);
-    private readonly Dictionary<(IPAddress Peer, string Class), RateEntry> _rate = new();
+    /// <summary>Rate limit per session identity (<see cref="SessionKey"/>: survives reconnections, keeps two sessions from one address apart) and class.</summary>
+    private readonly Dictionary<(SessionKey Session, string Class), RateEntry> _rate = new();
     private readonly List<DetectionEvent> _events = new();
     private readonly List<Tracked> _scratch = new();
     private long _nextCheck = long.MinValue;
@@ -39,7 +41,7 @@ public sealed class StuckSessionDetector : IDetector, ISendQueueObserver
     /// <summary>Sessions with state held (for tests and metrics).</summary>
     public int TrackedSessions => _sessions.Count;
 
-    /// <summary>Rate-limit entries held (peer address × class).</summary>
+    /// <summary>Rate-limit entries held (session identity × class).</summary>
     public int RateLimitEntries => _rate.Count;
 
     /// <summary>Events withheld by the rate limit so far.</summary>
@@ -270,7 +272,8 @@ public sealed class StuckSessionDetector : IDetector, ISendQueueObserver
 
     private void Cleared(Tracked s, long now)
     {
-        var evidence = new List<KeyValuePair<string, string>> { new("state", "cleared"), new("warned_at", Time(s.WarnedAt)) };
+        // The event's State (JSON "state": "cleared") says it clears the warning; the type stays stuck_warning.
+        var evidence = new List<KeyValuePair<string, string>> { new("warned_at", Time(s.WarnedAt)) };
         Emit(DetectionEventType.StuckWarning, SendQueueClass, "info", s, now,
             $"{Peer(s)}: our send queue drained again", evidence, TimeSpan.FromTicks((now - s.WarnedAt) * 10), cleared: true);
     }
@@ -346,7 +349,7 @@ public sealed class StuckSessionDetector : IDetector, ISendQueueObserver
             if (s.LastActivity < cutoff) (old ??= new()).Add(session);
         if (old is not null) foreach (var session in old) Forget(session);
         long rateCutoff = now - Micros(_options.MinEventInterval);
-        List<(IPAddress, string)>? stale = null;
+        List<(SessionKey, string)>? stale = null;
         foreach (var (key, entry) in _rate)
             // An entry with suppressed events is kept a while longer, so the next event can report them.
             if (entry.Last < rateCutoff && (entry.Suppressed == 0 || entry.Last < now - 4 * Micros(_options.MinEventInterval))) (stale ??= new()).Add(key);
@@ -382,7 +385,8 @@ public sealed class StuckSessionDetector : IDetector, ISendQueueObserver
     private void Emit(DetectionEventType type, string cls, string severity, Tracked s, long now, string summary,
         List<KeyValuePair<string, string>> evidence, TimeSpan? duration = null, bool cleared = false)
     {
-        var key = (s.Session.PeerAddress, cls);
+        // Computed now, not when the session was first seen: live, the peer AS is only known from its OPEN.
+        var key = (SessionKey.Of(s.Session), cls);
         _rate.TryGetValue(key, out var entry);
         if (cleared)
         {
@@ -405,6 +409,7 @@ public sealed class StuckSessionDetector : IDetector, ISendQueueObserver
         _events.Add(new DetectionEvent
         {
             Type = type,
+            State = cleared ? DetectionEventState.Cleared : DetectionEventState.Raised,
             TimestampMicros = now,
             Peers = [s.Ref],
             Class = cls,

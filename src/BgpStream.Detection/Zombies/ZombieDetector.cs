@@ -20,6 +20,11 @@ namespace BgpStream.Detection.Zombies;
 /// per carried prefix (key 48 B, entry, <see cref="Presence"/>, bitmap of 8 B per 64 peer indices),
 /// plus ≈ 430 B per prefix with an episode in progress (<see cref="Episode"/>, two bitmaps, queue entry).
 /// A full table of 1.3 M prefixes is ≈ 270 MB of presence at ≤ 64 peers, + 8 B per prefix per 64 more.
+/// Events are rate-limited (<see cref="ZombieOptions.MaxReportsPerWindow"/> over all prefixes,
+/// <see cref="ZombieOptions.PrefixReportInterval"/> per prefix): a withheld zombie is tracked as a
+/// reported one but silently, its clearing too, and counted. The limits' own state is the report times
+/// of one window (≤ MaxReportsPerWindow) and one entry per prefix reported within the last two
+/// PrefixReportIntervals (≤ MaxReportsPerWindow × (2 × interval / window + 1)).
 /// </remarks>
 public sealed partial class ZombieDetector : IDetector
 {
@@ -36,6 +41,13 @@ public sealed partial class ZombieDetector : IDetector
     private readonly PriorityQueue<IpPrefix, long> _due = new();
     private readonly List<DetectionEvent> _events = new();
     private readonly List<(bool Announce, IpPrefix Prefix, bool HasPathId, uint PathId, int Attr)> _elements = new();
+    /// <summary>Times of the zombie_route events of the current <see cref="ZombieOptions.ReportWindow"/>.</summary>
+    private readonly Queue<long> _reportTimes = new();
+    private readonly Dictionary<IpPrefix, PrefixReport> _prefixReports = new();
+    private readonly long _reportWindowMicros, _prefixIntervalMicros;
+    /// <summary>Zombies withheld since the last zombie_route, for its <c>suppressed_zombies</c>.</summary>
+    private long _suppressedSinceReport;
+    private long _nextSweep = long.MinValue;
     private long _now;
 
     public ZombieDetector(ZombieOptions? options = null, Action<string>? warn = null)
@@ -45,6 +57,8 @@ public sealed partial class ZombieDetector : IDetector
         _thresholdMicros = _options.Threshold.Ticks / 10;
         _windowMicros = _options.EpisodeWindow.Ticks / 10;
         _maxAgeMicros = _options.MaxZombieAge.Ticks / 10;
+        _reportWindowMicros = _options.ReportWindow.Ticks / 10;
+        _prefixIntervalMicros = _options.PrefixReportInterval.Ticks / 10;
         _beacons = new();
         foreach (var p in _options.BeaconPrefixes) _beacons[p.Masked()] = new BeaconState();
     }
@@ -64,6 +78,10 @@ public sealed partial class ZombieDetector : IDetector
     /// <summary>Zombies dropped after <see cref="ZombieOptions.MaxZombieAge"/>.</summary>
     public long ZombiesExpired { get; private set; }
     public long MalformedUpdates { get; private set; }
+    /// <summary>Zombies found but not reported (rate limits), tracked silently.</summary>
+    public long SuppressedReports { get; private set; }
+    /// <summary>Per-prefix rate-limit entries held.</summary>
+    public int RateLimitEntries => _prefixReports.Count;
 
     /// <summary>Which peers carry a prefix; under ADD-PATH, which path ids of it each peer has.</summary>
     private sealed class Presence
@@ -86,6 +104,15 @@ public sealed partial class ZombieDetector : IDetector
         public long ReportedAt;
         public ulong[] Zombies = [];
         public IReadOnlyList<PeerRef> ReportedPeers = [];
+        /// <summary>Reported silently (rate limit): no zombie_route was emitted, so no zombie_cleared is.</summary>
+        public bool Suppressed;
+    }
+
+    /// <summary>The last zombie_route of a prefix, for <see cref="ZombieOptions.PrefixReportInterval"/>.</summary>
+    private sealed class PrefixReport
+    {
+        public long Last;
+        public int Suppressed;
     }
 
     public void Observe(in CollectorRecord record)
@@ -309,6 +336,53 @@ public sealed partial class ZombieDetector : IDetector
             }
         }
         BeaconRunDue(now);
+        if (now >= _nextSweep) SweepPrefixReports(now);
+    }
+
+    /// <summary>Per-prefix entries are kept two intervals, so a withheld count survives until the prefix is next reported or long quiet.</summary>
+    private void SweepPrefixReports(long now)
+    {
+        _nextSweep = now + Math.Max(_reportWindowMicros, 60_000_000);
+        if (_prefixReports.Count == 0) return;
+        List<IpPrefix>? old = null;
+        foreach (var (prefix, r) in _prefixReports)
+            if (now - r.Last > 2 * _prefixIntervalMicros) (old ??= []).Add(prefix);
+        if (old is not null) foreach (var p in old) _prefixReports.Remove(p);
+    }
+
+    /// <summary>Whether a zombie of <paramref name="prefix"/> may be reported now; counts it when not.</summary>
+    private bool TryTakeReport(in IpPrefix prefix, long now, out int suppressedEpisodes)
+    {
+        suppressedEpisodes = 0;
+        PrefixReport? entry = null;
+        if (_prefixIntervalMicros > 0 && _prefixReports.TryGetValue(prefix, out entry) && now - entry.Last < _prefixIntervalMicros)
+        {
+            entry.Suppressed++;
+            Suppress();
+            return false;
+        }
+        while (_reportTimes.Count > 0 && now - _reportTimes.Peek() >= _reportWindowMicros) _reportTimes.Dequeue();
+        if (_reportTimes.Count >= _options.MaxReportsPerWindow)
+        {
+            if (entry is not null) entry.Suppressed++;
+            Suppress();
+            return false;
+        }
+        _reportTimes.Enqueue(now);
+        if (_prefixIntervalMicros > 0)
+        {
+            if (entry is null) _prefixReports[prefix] = entry = new PrefixReport();
+            suppressedEpisodes = entry.Suppressed;
+            entry.Last = now;
+            entry.Suppressed = 0;
+        }
+        return true;
+
+        void Suppress()
+        {
+            SuppressedReports++;
+            _suppressedSinceReport++;
+        }
     }
 
     private void Report(Episode ep, long now)
@@ -318,6 +392,11 @@ public sealed partial class ZombieDetector : IDetector
         ep.Reported = true;
         ep.ReportedAt = now;
         Schedule(ep, now + _maxAgeMicros);
+        if (!TryTakeReport(ep.Prefix, now, out int suppressedEpisodes))
+        {
+            ep.Suppressed = true;
+            return;
+        }
         var peers = PeerBits.Members(ep.Zombies).Select(i => _peers[i]).ToList();
         ep.ReportedPeers = peers;
         var evidence = new List<KeyValuePair<string, string>>
@@ -336,6 +415,12 @@ public sealed partial class ZombieDetector : IDetector
             string ids = presence.PathIds is not null && presence.PathIds.TryGetValue(i, out var l) ? " path_ids " + string.Join(',', l) : "";
             evidence.Add(new("zombie_peer", _peers[i] + ids));
         }
+        if (suppressedEpisodes > 0) evidence.Add(new("suppressed_episodes", suppressedEpisodes.ToString(CultureInfo.InvariantCulture)));
+        if (_suppressedSinceReport > 0)
+        {
+            evidence.Add(new("suppressed_zombies", _suppressedSinceReport.ToString(CultureInfo.InvariantCulture)));
+            _suppressedSinceReport = 0;
+        }
         _events.Add(new DetectionEvent
         {
             Type = DetectionEventType.ZombieRoute,
@@ -351,6 +436,7 @@ public sealed partial class ZombieDetector : IDetector
     private void Cleared(Episode ep, long t, string how)
     {
         _episodes.Remove(ep.Prefix);
+        if (ep.Suppressed) return;
         _events.Add(new DetectionEvent
         {
             Type = DetectionEventType.ZombieCleared,

@@ -20,6 +20,20 @@ public enum DetectionEventType
     ZombieCleared,
 }
 
+/// <summary>
+/// Whether an event raises a condition or clears one (JSON <c>state</c>: <c>raised</c>, <c>cleared</c>).
+/// The six types stay as issue 5 fixes them; the state says which way an event goes, so that a consumer
+/// need not know per type which ones close an earlier event. <c>cull_end</c> and <c>zombie_cleared</c>
+/// are always cleared; <c>stuck_warning</c> is both (a send queue that stopped draining, then drained).
+/// </summary>
+public enum DetectionEventState
+{
+    /// <summary><c>raised</c>: a condition was found (<c>cull_start</c>, <c>stuck_session</c>, <c>zombie_route</c>, a <c>stuck_warning</c> that warns).</summary>
+    Raised,
+    /// <summary><c>cleared</c>: the condition of an earlier raised event went away (<c>cull_end</c>, <c>zombie_cleared</c>, a <c>stuck_warning</c> whose queue drained).</summary>
+    Cleared,
+}
+
 /// <summary>A peer an event names: its address and AS (0 when unknown).</summary>
 public readonly record struct PeerRef(IPAddress Address, uint Asn)
 {
@@ -34,6 +48,18 @@ public sealed record DetectionEvent
 {
     public required DetectionEventType Type { get; init; }
     public required long TimestampMicros { get; init; }
+    private readonly DetectionEventState? _state;
+
+    /// <summary>
+    /// Raised or cleared. Defaults from the type: <c>cull_end</c> and <c>zombie_cleared</c> clear, the
+    /// others raise; a detector sets <see cref="DetectionEventState.Cleared"/> on a <c>stuck_warning</c>
+    /// whose condition went away.
+    /// </summary>
+    public DetectionEventState State
+    {
+        get => _state ?? (Type is DetectionEventType.CullEnd or DetectionEventType.ZombieCleared ? DetectionEventState.Cleared : DetectionEventState.Raised);
+        init => _state = value;
+    }
     /// <summary>The peers concerned (one for stuck sessions and zombies held by one peer).</summary>
     public required IReadOnlyList<PeerRef> Peers { get; init; }
     /// <summary>Cull class: <c>involuntary</c>, <c>voluntary</c>, <c>pre-drain</c>; stuck kind: <c>send_hold_timer</c>, <c>hold_timer</c>, <c>peer_hold_timer</c>, <c>peer_send_hold_timer</c>, <c>send_queue</c>, <c>keepalive_only</c>; else null.</summary>
@@ -60,6 +86,8 @@ public sealed record DetectionEvent
         DetectionEventType.ZombieRoute => "zombie_route",
         _ => "zombie_cleared",
     };
+
+    public static string StateName(DetectionEventState state) => state == DetectionEventState.Cleared ? "cleared" : "raised";
 }
 
 /// <summary>

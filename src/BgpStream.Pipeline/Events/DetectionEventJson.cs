@@ -14,6 +14,7 @@ public static class DetectionEventJson
     {
         json.WriteStartObject();
         json.WriteString("type", DetectionEvent.TypeName(e.Type));
+        json.WriteString("state", DetectionEvent.StateName(e.State));
         json.WritePropertyName("timestamp");
         json.WriteRawValue(Timestamp(e.TimestampMicros), skipInputValidation: true);
         json.WriteString("severity", e.Severity);

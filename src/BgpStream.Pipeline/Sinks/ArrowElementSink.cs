@@ -62,6 +62,7 @@ public sealed class ArrowElementSink : IRecordSink
     /// <summary>Detection events (docs/element-schema.md, "Detection events"): the JSON fields as columns, peers as two lists, evidence as its JSON object text.</summary>
     public static readonly ArrowSchema EventsSchema = new ArrowSchema.Builder()
         .Field("type", ArrowType.DictionaryString, nullable: false)
+        .Field("state", ArrowType.DictionaryString, nullable: false)
         .Field("timestamp", ArrowType.TimestampMicrosecondUtc, nullable: false)
         .Field("severity", ArrowType.DictionaryString, nullable: false)
         .Field("class", ArrowType.DictionaryString)
@@ -136,6 +137,7 @@ public sealed class ArrowElementSink : IRecordSink
         var c = _events;
         if (c.File is null) c.Open(NewPath("events"));
         c.Type.Append(DetectionEvent.TypeName(detection.Type));
+        c.State.Append(DetectionEvent.StateName(detection.State));
         c.Timestamp.Append(detection.TimestampMicros);
         c.Severity.Append(detection.Severity);
         c.Class.Append(detection.Class);
@@ -445,6 +447,7 @@ public sealed class ArrowElementSink : IRecordSink
         public EventColumns(ArrowSchema schema) : base(schema)
         {
             Type = Builder.Column<DictionaryStringColumnBuilder>("type");
+            State = Builder.Column<DictionaryStringColumnBuilder>("state");
             Timestamp = Builder.Column<TimestampColumnBuilder>("timestamp");
             Severity = Builder.Column<DictionaryStringColumnBuilder>("severity");
             Class = Builder.Column<DictionaryStringColumnBuilder>("class");
@@ -460,6 +463,7 @@ public sealed class ArrowElementSink : IRecordSink
         }
 
         public DictionaryStringColumnBuilder Type { get; }
+        public DictionaryStringColumnBuilder State { get; }
         public TimestampColumnBuilder Timestamp { get; }
         public DictionaryStringColumnBuilder Severity { get; }
         public DictionaryStringColumnBuilder Class { get; }

@@ -142,7 +142,8 @@ public sealed class RecordPipeline
                 _current.AddEvent(detection);
                 _recordsIn++;
                 Interlocked.Increment(ref _detections);
-                _options.Log?.LogWarning("detection: {Type} {Class}: {Summary}", DetectionEvent.TypeName(detection.Type), detection.Class ?? "", detection.Summary);
+                _options.Log?.LogWarning("detection: {Type} {Class} {State}: {Summary}", DetectionEvent.TypeName(detection.Type),
+                    detection.Class ?? "", DetectionEvent.StateName(detection.State), detection.Summary);
             }
         }
     }

@@ -239,9 +239,12 @@ internal static class SpoolFormat
         return new StateTransition(from, to, ev, new TransitionReason(kind, notification, sent), ReadTime(r));
     }
 
+    /// <summary>The type byte's top bit: the event clears (<see cref="DetectionEventState.Cleared"/>). Segments written before the bit existed read as their type's default state.</summary>
+    private const byte ClearedBit = 0x80;
+
     private static void WriteEvent(BinaryWriter w, DetectionEvent e)
     {
-        w.Write((byte)e.Type);
+        w.Write((byte)((byte)e.Type | (e.State == DetectionEventState.Cleared ? ClearedBit : 0)));
         w.Write(e.TimestampMicros);
         w.Write((ushort)e.Peers.Count);
         foreach (var peer in e.Peers)
@@ -278,7 +281,8 @@ internal static class SpoolFormat
 
     private static DetectionEvent ReadEvent(BinaryReader r)
     {
-        var type = (DetectionEventType)r.ReadByte();
+        byte typeByte = r.ReadByte();
+        var type = (DetectionEventType)(typeByte & ~ClearedBit);
         long timestamp = r.ReadInt64();
         var peers = new PeerRef[r.ReadUInt16()];
         for (int i = 0; i < peers.Length; i++) peers[i] = new PeerRef(ReadAddress(r), r.ReadUInt32());
@@ -296,11 +300,12 @@ internal static class SpoolFormat
         string summary = r.ReadString();
         var evidence = new KeyValuePair<string, string>[r.ReadInt32()];
         for (int i = 0; i < evidence.Length; i++) evidence[i] = new(r.ReadString(), r.ReadString());
-        return new DetectionEvent
+        var e = new DetectionEvent
         {
             Type = type, TimestampMicros = timestamp, Peers = peers, Class = cls, Lan = lan, Prefix = prefix,
             Duration = duration, Severity = severity, Summary = summary, Evidence = evidence,
         };
+        return (typeByte & ClearedBit) != 0 ? e with { State = DetectionEventState.Cleared } : e;
     }
 
     private static void WriteEndPoint(BinaryWriter w, IPEndPoint endPoint)

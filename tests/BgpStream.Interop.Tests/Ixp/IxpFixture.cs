@@ -10,9 +10,10 @@ namespace BgpStream.Interop.Tests.Ixp;
 /// <summary>
 /// One peering LAN in namespaces (<see cref="IxpFabric"/>): the real <c>bgpstream collect</c> at
 /// 192.0.2.1 and four real speakers — BIRD .2, FRR .3, GoBGP .4, OpenBGPD .5 — each announcing a few
-/// IPv4 and IPv6 routes over an IPv4 session with Hold Time 9 s. The collector is given no
-/// <c>--lan</c>: it must find 192.0.2.0/24 as the connected subnet of the sessions. Subclasses choose
-/// the collector's detector options, the routes and further members.
+/// IPv4 and IPv6 routes with Hold Time 9 s, over IPv4 sessions unless <see cref="Ipv6Members"/> puts
+/// a speaker's session on IPv6. The collector is given no <c>--lan</c>: it must find 192.0.2.0/24 and
+/// 2001:db8:179::/64 as the connected subnets of the sessions. Subclasses choose the collector's
+/// detector options, the routes, which sessions use IPv6 and further members.
 /// </summary>
 public abstract class IxpFixture : IAsyncLifetime
 {
@@ -84,19 +85,25 @@ public abstract class IxpFixture : IAsyncLifetime
     private SpeakerOptions Options(string member, uint asn, int seed)
     {
         var m = Fabric[member];
+        bool ipv6 = Ipv6Members.Contains(member);
         return new SpeakerOptions
         {
-            LocalAddress = m.Ipv4,
+            LocalAddress = ipv6 ? m.Ipv6 : m.Ipv4,
             LocalAs = asn,
-            CollectorAddress = CollectorMember.Ipv4,
+            CollectorAddress = ipv6 ? CollectorMember.Ipv6 : CollectorMember.Ipv4,
             HoldTime = HoldTime,
-            // IPv6 routes over the IPv4 session carry the member's own LAN address as next hop.
+            // Routes of the other family than the session's carry the member's own LAN address of that
+            // family as next hop.
+            Ipv4NextHop = m.Ipv4,
             Ipv6NextHop = m.Ipv6,
             Namespace = m.Namespace,
             ConnectRetry = ConnectRetry,
             Routes = RoutesFor(seed),
         };
     }
+
+    /// <summary>Speakers (by member name) that peer with the collector over IPv6 on the fabric; the others over IPv4.</summary>
+    protected virtual IReadOnlySet<string> Ipv6Members => new HashSet<string>();
 
     /// <summary>Members beyond the collector and the four speakers.</summary>
     protected virtual IReadOnlyList<string> ExtraMembers => [];
