@@ -10,7 +10,7 @@ namespace BgpStream.Observability.Tests;
 /// <summary>
 /// Running the real <c>bgpstream collect</c> executable from a test: where it is, a free port, and a
 /// bounded wait that fails with the collector's log. Shared by the end-to-end tests, starting with
-/// <see cref="CollectHttpEndToEndTests"/>.
+/// <c>CollectHttpEndToEndTests</c>; BgpStream.Kafka.Tests compiles this file in too (<c>collect --kafka</c>).
 /// </summary>
 internal static class CollectProcess
 {
