@@ -140,6 +140,110 @@ public sealed partial class CollectHttpEndToEndTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>
+    /// The pipeline's and the detectors' families of <c>/metrics</c>, with values the scenario sets:
+    /// nobody reads stdout, so its lane (one batch in memory) spills to the spool while the
+    /// observability lane keeps up; the peer shuts its session down with a Cease and a text, a
+    /// voluntary cull; then stdout is read and every lag and the spool go back to 0.
+    /// </summary>
+    [Fact(Timeout = 90_000)]
+    public async Task Metrics_show_a_stalled_sinks_lag_and_spool_a_voluntary_cull_and_no_sink_errors()
+    {
+        var address = IPAddress.Parse("127.0.61.2");
+        int bgpPort = CollectProcess.FreePort(), httpPort = CollectProcess.FreePort();
+        var dir = Directory.CreateTempSubdirectory("bgpstream-http-metrics-");
+        var stderr = new System.Text.StringBuilder();
+        using var collector = CollectProcess.Start(["collect", "--listen", $"127.0.0.1:{bgpPort}", "--asn", "65000", "--router-id", "192.0.2.1",
+            "--peer", $"{address}=65062", "--stdout", "--lane-batches", "1", "--out", dir.FullName, "--cull-window", "1",
+            "--http", $"127.0.0.1:{httpPort}"], stderr, drainStdout: false);
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}/"), Timeout = TimeSpan.FromSeconds(10) };
+        var stdout = new List<string>();
+        try
+        {
+            await CollectProcess.Until(async () => (await TryGet(http, "healthz")) is (HttpStatusCode.OK, _), "healthz 200", collector, stderr);
+            using var peer = await RawBgpPeer.ConnectAsync(address, 65062, bgpPort);
+            string[] Prefixes(int i) => [.. Enumerable.Range(0, 200).Select(j => $"20.{i}.{j}.0/24")];
+            double Metric(IReadOnlyList<PrometheusFormat.Sample> samples, string name, params (string, string)[] labels) =>
+                samples.Where(x => x.Name == name && labels.All(l => x.Labels.GetValueOrDefault(l.Item1) == l.Item2)).Sum(x => x.Value);
+            async Task<IReadOnlyList<PrometheusFormat.Sample>> Scrape() => PrometheusFormat.Parse(await http.GetStringAsync("metrics")).Samples;
+
+            // 200 prefixes an UPDATE, a batch or so each, until stdout's lane spills: its pipe (64 KiB)
+            // and its write buffer hold a few hundred lines, the lane one batch, the spool the rest.
+            int sent = 0;
+            IReadOnlyList<PrometheusFormat.Sample> samples = [];
+            for (; sent < 200; sent++)
+            {
+                peer.Announce(Prefixes(sent));
+                await Task.Delay(20);
+                samples = await Scrape();
+                if (Metric(samples, "bgpstream_spool_batches", ("sink", "JsonLinesStream")) > 0) break;
+            }
+            int announced = (sent + 1) * 200;
+            await CollectProcess.Until(async () =>
+            {
+                samples = await Scrape();
+                return Metric(samples, "bgpstream_elements_total", ("peer", address.ToString()), ("type", "A")) == announced
+                    && Metric(samples, "bgpstream_sink_lag_records", ("sink", "Observability")) == 0;
+            }, "the observability lane has every UPDATE while stdout is stalled", collector, stderr);
+            Assert.True(Metric(samples, "bgpstream_spool_batches", ("sink", "JsonLinesStream")) > 0);
+            Assert.True(Metric(samples, "bgpstream_spool_bytes", ("sink", "JsonLinesStream")) > 0);
+            Assert.True(Metric(samples, "bgpstream_spooled_batches_total", ("sink", "JsonLinesStream")) > 0);
+            // Stdout's lane has not written what the pipeline accepted since it stalled.
+            double accepted = Metric(samples, "bgpstream_pipeline_records_total");
+            double stdoutLag = Metric(samples, "bgpstream_sink_lag_records", ("sink", "JsonLinesStream"));
+            Assert.InRange(stdoutLag, 1, accepted);
+            Assert.Equal(accepted, stdoutLag + Metric(samples, "bgpstream_sink_written_records_total", ("sink", "JsonLinesStream")));
+            Assert.Equal(0, Metric(samples, "bgpstream_spool_bytes", ("sink", "Observability")));
+
+            // RFC 8327 §3.1 voluntary culling: Cease / Administrative Shutdown with a text (RFC 9003).
+            peer.Shutdown(2, "maintenance TICKET-7");
+            await CollectProcess.Until(async () =>
+            {
+                samples = await Scrape();
+                return Metric(samples, "bgpstream_detection_events_total", ("type", "cull_start"), ("class", "voluntary")) == 1;
+            }, "one voluntary cull on /metrics", collector, stderr);
+
+            // Stdout read at last: the spool drains, and every lag goes back to 0.
+            collector.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (stdout) stdout.Add(e.Data); };
+            collector.BeginOutputReadLine();
+            await CollectProcess.Until(async () =>
+            {
+                samples = await Scrape();
+                return Metric(samples, "bgpstream_spool_batches") == 0 && Metric(samples, "bgpstream_spool_bytes") == 0
+                    && Metric(samples, "bgpstream_sink_lag_records") == 0 && Metric(samples, "bgpstream_handoff_lag_records") == 0
+                    && Metric(samples, "bgpstream_pipeline_records_total") > accepted;
+            }, "the spool drained and no lag", collector, stderr);
+            // Present, and 0: no sink failed or lost a record.
+            Assert.Equal(0, PrometheusFormat.Value(samples, "bgpstream_sink_failed"));
+            Assert.Equal(0, PrometheusFormat.Value(samples, "bgpstream_sink_dropped_records_total", ("sink", "JsonLinesStream")));
+            Assert.Equal(0, PrometheusFormat.Value(samples, "bgpstream_sink_dropped_records_total", ("sink", "Observability")));
+            Assert.Equal(0, PrometheusFormat.Value(samples, "bgpstream_handoff_lag_records"));
+            Assert.Equal(0, PrometheusFormat.Value(samples, "bgpstream_sessions", ("state", "established")));
+            Assert.Equal(1, PrometheusFormat.Value(samples, "bgpstream_detection_events_total", ("type", "cull_start"), ("class", "voluntary")));
+
+            Assert.Equal(0, Kill(collector.Id, 15));
+            Assert.True(collector.WaitForExit(TimeSpan.FromSeconds(30)), "collect did not exit after SIGTERM");
+            collector.WaitForExit();
+            Assert.Equal(0, collector.ExitCode);
+            // What /metrics counted is what stdout got.
+            lock (stdout)
+            {
+                Assert.Equal(announced, stdout.Count(l => l.StartsWith("{\"type\":\"A\"", StringComparison.Ordinal)));
+                Assert.Single(stdout, l => l.StartsWith("{\"type\":\"cull_start\"", StringComparison.Ordinal) && l.Contains("\"class\":\"voluntary\""));
+            }
+        }
+        finally
+        {
+            if (!collector.HasExited)
+            {
+                collector.Kill(entireProcessTree: true);
+                collector.WaitForExit();
+            }
+            lock (stderr) output.WriteLine(stderr.ToString());
+            dir.Delete(recursive: true);
+        }
+    }
+
     [Fact(Timeout = 60_000)]
     public async Task An_explicit_http_port_in_use_exits_2_before_collecting()
     {

@@ -36,7 +36,8 @@ internal static class CollectProcess
     }
 
     /// <summary>Starts <c>dotnet bgpstream.dll</c> with the arguments; stderr is collected into <paramref name="log"/>, stdout drained.</summary>
-    public static Process Start(IEnumerable<string> arguments, StringBuilder log)
+    /// <param name="drainStdout">false: nobody reads stdout until the test does (<see cref="Process.BeginOutputReadLine"/>), so its pipe fills.</param>
+    public static Process Start(IEnumerable<string> arguments, StringBuilder log, bool drainStdout = true)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(CliPath());
@@ -44,6 +45,7 @@ internal static class CollectProcess
         var collector = Process.Start(start)!;
         collector.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.AppendLine(e.Data); };
         collector.BeginErrorReadLine();
+        if (!drainStdout) return collector;
         collector.OutputDataReceived += (_, _) => { };
         collector.BeginOutputReadLine();
         return collector;
