@@ -91,7 +91,11 @@ public sealed class Collector : IAsyncDisposable
                 // SO_REUSEADDR alone (restart while old connections sit in TIME_WAIT). .NET's ReuseAddress
                 // also sets SO_REUSEPORT on Linux, which would let a second collector share the port silently.
                 if (OperatingSystem.IsLinux()) socket.SetRawSocketOption(1 /* SOL_SOCKET */, 2 /* SO_REUSEADDR */, BitConverter.GetBytes(1));
-                if (endpoint.AddressFamily == AddressFamily.InterNetworkV6) socket.DualMode = endpoint.Address.Equals(IPAddress.IPv6Any);
+                // [::] takes IPv4 too (IPv4-mapped) only when no IPv4 listener has its port: Linux refuses a
+                // dual-stack [::]:179 beside 0.0.0.0:179 (EADDRINUSE), the default pair of listeners.
+                if (endpoint.AddressFamily == AddressFamily.InterNetworkV6)
+                    socket.DualMode = endpoint.Address.Equals(IPAddress.IPv6Any)
+                        && !_options.Listen.Any(e => e.AddressFamily == AddressFamily.InterNetwork && e.Port == endpoint.Port);
                 socket.Bind(endpoint);
                 foreach (var peer in _peers.Peers.Where(p => p.Md5Password is not null && Reachable(socket, p)))
                     TcpMd5.SetKey(socket, peer.Range, peer.Md5Password!);

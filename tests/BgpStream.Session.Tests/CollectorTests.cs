@@ -32,6 +32,28 @@ public sealed class CollectorTests : IAsyncLifetime
     private Task<StateTransition> WaitForTransitionAsync(Func<StateTransition, bool> match, TimeSpan timeout) =>
         _harness.WaitForTransitionAsync(match, timeout);
 
+    /// <summary>The default listeners, 0.0.0.0 and [::] on one port: both bind, and each family's peer gets a session.</summary>
+    [Fact]
+    public async Task IPv4_and_IPv6_wildcards_on_one_port_both_listen_and_accept_their_family()
+    {
+        int port;
+        using (var probe = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetworkV6, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp))
+        {
+            probe.DualMode = true; // free on both families
+            probe.Bind(new IPEndPoint(IPAddress.IPv6Any, 0));
+            port = ((IPEndPoint)probe.LocalEndPoint!).Port;
+        }
+        await using var harness = new CollectorHarness([PeerConfig.Parse("127.0.0.2=65001"), PeerConfig.Parse("::1=65002")],
+            o => o with { Listen = [new IPEndPoint(IPAddress.Any, port), new IPEndPoint(IPAddress.IPv6Any, port)] });
+        Assert.Equal([$"0.0.0.0:{port}", $"[::]:{port}"], harness.Collector.LocalEndpoints.Select(e => e.ToString()));
+        using var v4 = await ScriptedPeer.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port), PeerAddress);
+        await v4.EstablishAsync(65001);
+        using var v6 = await ScriptedPeer.ConnectAsync(new IPEndPoint(IPAddress.IPv6Loopback, port), IPAddress.IPv6Loopback);
+        await v6.EstablishAsync(65002);
+        await harness.WaitForTransitionAsync(t => t.To == SessionState.Established, TimeSpan.FromSeconds(5), PeerAddress);
+        await harness.WaitForTransitionAsync(t => t.To == SessionState.Established, TimeSpan.FromSeconds(5), IPAddress.IPv6Loopback);
+    }
+
     [Fact]
     public async Task Unknown_source_is_refused_before_any_OPEN()
     {
