@@ -39,9 +39,16 @@ internal static class CollectProcess
     /// <param name="drainStdout">false: nobody reads stdout until the test does (<see cref="Process.BeginOutputReadLine"/>), so its pipe fills.</param>
     public static Process Start(IEnumerable<string> arguments, StringBuilder log, bool drainStdout = true)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = new ProcessStartInfo("dotnet");
         start.ArgumentList.Add(CliPath());
         foreach (var a in arguments) start.ArgumentList.Add(a);
+        return Start(start, log, drainStdout);
+    }
+
+    /// <summary>Starts <paramref name="start"/> (a launcher such as <c>setpriv ... dotnet bgpstream.dll collect ...</c>) with its output handled as above.</summary>
+    public static Process Start(ProcessStartInfo start, StringBuilder log, bool drainStdout = true)
+    {
+        start.RedirectStandardOutput = start.RedirectStandardError = true;
         var collector = Process.Start(start)!;
         collector.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.AppendLine(e.Data); };
         collector.BeginErrorReadLine();
