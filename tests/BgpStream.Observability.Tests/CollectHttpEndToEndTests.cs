@@ -65,6 +65,12 @@ public sealed partial class CollectHttpEndToEndTests(ITestOutputHelper output)
             Assert.True(session.GetProperty("uptime_seconds").GetDouble() >= 0);
             Assert.Equal("update", session.GetProperty("last_message_type").GetString());
             Assert.Equal(4, session.GetProperty("messages_received").GetInt64()); // OPEN, KEEPALIVE, 2 UPDATEs
+            // The MD5 peer never connected: listed as the collector holds it (Active, RFC 4271 §8.2.2), with no session.
+            var down = JsonDocument.Parse(await http.GetStringAsync("api/sessions")).RootElement.EnumerateArray()
+                .Single(s => s.GetProperty("peer").GetString() == "127.0.61.9");
+            Assert.Equal(("active", JsonValueKind.Null, 65069u, 0L), (down.GetProperty("state").GetString(), down.GetProperty("id").ValueKind,
+                down.GetProperty("peer_as").GetUInt32(), down.GetProperty("messages_received").GetInt64()));
+            Assert.Equal(JsonValueKind.Null, down.GetProperty("established_since").ValueKind);
 
             var metricsResponse = await http.GetAsync("metrics");
             Assert.Equal("text/plain; version=0.0.4; charset=utf-8", metricsResponse.Content.Headers.ContentType!.ToString());
@@ -72,6 +78,8 @@ public sealed partial class CollectHttpEndToEndTests(ITestOutputHelper output)
             var (types, samples) = PrometheusFormat.Parse(metrics);
             string peerLabel = PeerAddress.ToString();
             Assert.Equal(1, PrometheusFormat.Value(samples, "bgpstream_sessions", ("state", "established")));
+            Assert.Equal(1, PrometheusFormat.Value(samples, "bgpstream_sessions", ("state", "active"))); // the MD5 peer, down
+            Assert.Equal(0, PrometheusFormat.Value(samples, "bgpstream_sessions", ("state", "idle")));
             Assert.Equal(1, PrometheusFormat.Value(samples, "bgpstream_messages_received_total", ("peer", peerLabel), ("type", "open")));
             Assert.Equal(1, PrometheusFormat.Value(samples, "bgpstream_messages_received_total", ("peer", peerLabel), ("type", "keepalive")));
             Assert.Equal(2, PrometheusFormat.Value(samples, "bgpstream_messages_received_total", ("peer", peerLabel), ("type", "update")));
@@ -220,7 +228,9 @@ public sealed partial class CollectHttpEndToEndTests(ITestOutputHelper output)
             Assert.Equal(0, PrometheusFormat.Value(samples, "bgpstream_sink_dropped_records_total", ("sink", "JsonLinesStream")));
             Assert.Equal(0, PrometheusFormat.Value(samples, "bgpstream_sink_dropped_records_total", ("sink", "Observability")));
             Assert.Equal(0, PrometheusFormat.Value(samples, "bgpstream_handoff_lag_records"));
+            // The peer left; as a configured neighbor it is awaited again.
             Assert.Equal(0, PrometheusFormat.Value(samples, "bgpstream_sessions", ("state", "established")));
+            Assert.Equal(1, PrometheusFormat.Value(samples, "bgpstream_sessions", ("state", "active")));
             Assert.Equal(1, PrometheusFormat.Value(samples, "bgpstream_detection_events_total", ("type", "cull_start"), ("class", "voluntary")));
 
             Assert.Equal(0, Kill(collector.Id, 15));

@@ -181,6 +181,27 @@ public sealed class CollectorTests : IAsyncLifetime
         Assert.Equal(ReasonKind.AutomaticStop, t.Reason.Kind);
     }
 
+    /// <summary>A configured neighbor without a connection is listed (Active: awaited, RFC 4271 §8.2.2) until it connects, again when it leaves, Idle after the stop; ranges are not peers.</summary>
+    [Fact]
+    public async Task Configured_neighbors_without_a_connection_are_listed_in_the_state_the_collector_holds_them()
+    {
+        string Down() => string.Join(" ", _collector.PeersWithoutConnection.Select(p => $"{p.Address}:{p.State}").Order());
+        // The fixture's neighbors 127.0.0.2, .3 and .5 (127.0.1.0/24 is a range).
+        Assert.Equal("127.0.0.2:Active 127.0.0.3:Active 127.0.0.5:Active", Down());
+        using (var peer = await ScriptedPeer.ConnectAsync(Endpoint, PeerAddress))
+        {
+            await peer.EstablishAsync(65001);
+            await WaitForTransitionAsync(t => t.To == SessionState.Established, TimeSpan.FromSeconds(5));
+            Assert.Equal("127.0.0.3:Active 127.0.0.5:Active", Down());
+            Assert.Single(_collector.Sessions, s => s.PeerAddress.Equals(PeerAddress));
+        }
+        await WaitForTransitionAsync(t => t.From == SessionState.Established, TimeSpan.FromSeconds(5));
+        for (int i = 0; i < 100 && _collector.Sessions.Count > 0; i++) await Task.Delay(20);
+        Assert.Equal("127.0.0.2:Active 127.0.0.3:Active 127.0.0.5:Active", Down());
+        await _collector.StopAsync();
+        Assert.Equal("127.0.0.2:Idle 127.0.0.3:Idle 127.0.0.5:Idle", Down());
+    }
+
     [Fact]
     public async Task Second_connection_while_established_loses_the_collision()
     {
