@@ -256,6 +256,47 @@ public sealed partial class CollectHttpEndToEndTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>
+    /// SIGTERM in the moment between the listeners opening and the host taking the signals (it starts
+    /// Kestrel first, some hundred milliseconds) used to end the process at once (exit 143, no
+    /// Cease, no drain); it is held and stops the host once it runs.
+    /// </summary>
+    [Fact(Timeout = 60_000)]
+    public async Task SIGTERM_as_soon_as_the_listeners_open_is_a_clean_stop()
+    {
+        int bgpPort = CollectProcess.FreePort(), httpPort = CollectProcess.FreePort();
+        var stderr = new System.Text.StringBuilder();
+        using var collector = CollectProcess.Start(["collect", "--listen", $"127.0.0.1:{bgpPort}", "--asn", "65000", "--router-id", "192.0.2.1",
+            "--peer", "127.0.61.3=65063", "--stdout", "--http", $"127.0.0.1:{httpPort}"], stderr);
+        try
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while (true)
+            {
+                lock (stderr) if (stderr.ToString().Contains($"listening on 127.0.0.1:{bgpPort}")) break;
+                Assert.False(collector.HasExited, "collect exited before listening");
+                Assert.True(DateTime.UtcNow < deadline, "collect did not listen within 30 s");
+                await Task.Delay(5);
+            }
+            Assert.Equal(0, Kill(collector.Id, 15));
+            Assert.True(collector.WaitForExit(TimeSpan.FromSeconds(30)), "collect did not exit after SIGTERM");
+            collector.WaitForExit();
+            string log;
+            lock (stderr) log = stderr.ToString();
+            output.WriteLine(log);
+            Assert.Equal(0, collector.ExitCode);
+            Assert.Contains("stopping: closing sessions with Cease/Administrative Shutdown", log);
+        }
+        finally
+        {
+            if (!collector.HasExited)
+            {
+                collector.Kill(entireProcessTree: true);
+                collector.WaitForExit();
+            }
+        }
+    }
+
     [Fact(Timeout = 60_000)]
     public async Task An_explicit_http_port_in_use_exits_2_before_collecting()
     {
