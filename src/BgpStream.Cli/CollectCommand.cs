@@ -160,6 +160,17 @@ internal static class CollectCommand
     private static async Task<int> RunAsync(CollectorOptions options, List<IRecordSink> sinks, PipelineOptions pipelineOptions,
         CancellationTokenSource stopping, ILogger log, RunSettings run, CancellationToken cancel)
     {
+        // Until the host's console lifetime takes SIGTERM and SIGINT (in StartAsync, after the
+        // listeners open), their default action would end the process at once: no Cease, no drain,
+        // no Kafka flush. Hold them here and stop the host once it runs.
+        var early = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        void Hold(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            early.TrySetResult();
+        }
+        using var heldTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Hold);
+        using var heldInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Hold);
         var collector = new Collector(options, log: log);
         try
         {
@@ -212,7 +223,25 @@ internal static class CollectCommand
             await service.StopAsync(CancellationToken.None);
             return 2;
         }
+        catch (OperationCanceledException)
+        {
+            // SIGTERM or SIGINT while the host starts: its console lifetime stops the application,
+            // which cancels the start. Stop as after a start, within the shutdown timeout (the
+            // service drains also when the host never started it).
+            using var deadline = new CancellationTokenSource(run.ShutdownTimeout);
+            try
+            {
+                await host.StopAsync(deadline.Token);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            await service.StopAsync(deadline.Token);
+            return service.ExitCode;
+        }
         if (run.Http is not null) log.LogInformation("HTTP: metrics, health, API and status page on http://{Endpoint}/", run.Http);
+        var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
+        _ = early.Task.ContinueWith(_ => lifetime.StopApplication(), TaskScheduler.Default);
         await host.WaitForShutdownAsync(CancellationToken.None);
         return service.ExitCode;
     }

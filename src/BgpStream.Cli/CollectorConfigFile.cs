@@ -51,7 +51,7 @@ public sealed class CollectorConfigFile
         if (yaml.Documents.Count == 0) return config;
         if (yaml.Documents[0].RootNode is not YamlMappingNode root)
             throw config.Error(yaml.Documents[0].RootNode, "(top)", "expected a mapping of settings");
-        foreach (var (keyNode, value) in root.Children) config.Set(((YamlScalarNode)keyNode).Value ?? "", keyNode, value);
+        foreach (var (keyNode, value) in root.Children) config.Set(config.Key(keyNode, "(top)"), keyNode, value);
         return config;
     }
 
@@ -125,7 +125,7 @@ public sealed class CollectorConfigFile
         int? port = null;
         foreach (var (keyNode, value) in map.Children)
         {
-            var key = ((YamlScalarNode)keyNode).Value ?? "";
+            var key = Key(keyNode, "peers");
             var where = $"peers.{key}";
             switch (key)
             {
@@ -181,6 +181,27 @@ public sealed class CollectorConfigFile
 
     private ConfigException Error(YamlNode node, string key, string message) =>
         _variable is not null ? new($"environment {_variable}: {message}") : new($"{_path}:{node.Start.Line}: {key}: {message}");
+
+    /// <summary>
+    /// A setting's name. YAML allows any node as a mapping key (<c>? [a, b] : 1</c>, <c>{a: 1}: 2</c>);
+    /// a setting name is a plain scalar, anything else is a mistake at the key's line.
+    /// </summary>
+    private string Key(YamlNode keyNode, string where) => keyNode is YamlScalarNode { Value: { } name }
+        ? name
+        : throw Error(keyNode, $"{where}: {Flow(keyNode)}", $"a setting's name is a single word, not a {(keyNode is YamlSequenceNode ? "list" : "mapping")}");
+
+    /// <summary>A short flow-style rendering of a key for the message (<c>[a, b]</c>, <c>{a: 1}</c>), cut at 40 characters.</summary>
+    private static string Flow(YamlNode node)
+    {
+        string text = node switch
+        {
+            YamlScalarNode s => s.Value ?? "",
+            YamlSequenceNode seq => "[" + string.Join(", ", seq.Children.Select(Flow)) + "]",
+            YamlMappingNode map => "{" + string.Join(", ", map.Children.Select(c => Flow(c.Key) + ": " + Flow(c.Value))) + "}",
+            _ => node.ToString(),
+        };
+        return text.Length <= 40 ? text : text[..37] + "...";
+    }
 
     private string Scalar(YamlNode node, string key) =>
         node is YamlScalarNode { Value: { } v } ? v : throw Error(node, key, "expected a single value");

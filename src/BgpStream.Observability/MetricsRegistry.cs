@@ -58,9 +58,10 @@ public sealed class MetricsRegistry(Collector collector, RecordPipeline pipeline
     {
         var text = new PrometheusText();
         var sessions = Collector.Sessions;
-        text.Family("bgpstream_sessions", "gauge", "BGP sessions (TCP connections of admitted peers) by FSM state.");
+        var down = Collector.PeersWithoutConnection;
+        text.Family("bgpstream_sessions", "gauge", "BGP sessions by FSM state: TCP connections of admitted peers, and configured neighbors without one (active: awaited; connect: being dialled).");
         foreach (var state in States)
-            text.Sample("bgpstream_sessions", sessions.Count(s => s.State == state), ("state", StateName(state)));
+            text.Sample("bgpstream_sessions", sessions.Count(s => s.State == state) + down.Count(p => p.State == state), ("state", StateName(state)));
         text.Family("bgpstream_connections_refused_total", "counter", "Connections reset before any OPEN: unknown source or over a limit.");
         text.Sample("bgpstream_connections_refused_total", Collector.Refused);
 

@@ -35,16 +35,44 @@ public static class StatusEndpoints
         return app;
     }
 
-    /// <summary>Every session, with what a person looks at first. Deliberately field by field: the peer configuration (its MD5 password) is never serialised.</summary>
+    /// <summary>
+    /// Every session, with what a person looks at first, and every configured neighbor without a
+    /// connection (<c>id</c> null; <see cref="Collector.PeersWithoutConnection"/>), so a peer that is
+    /// down shows as such. Deliberately field by field: the peer configuration (its MD5 password) is
+    /// never serialised.
+    /// </summary>
     internal static IEnumerable<object> Sessions(MetricsRegistry registry)
     {
+        var down = registry.Collector.PeersWithoutConnection.Select(p => (Peer: p.Address.ToString(), Id: 0L, Row: (object)new
+        {
+            id = (long?)null,
+            peer = p.Address.ToString(),
+            peer_port = (int?)null,
+            // The AS the entry expects, when it names exactly one.
+            peer_as = p.Config.RemoteAs.Count == 1 ? p.Config.RemoteAs[0] : (uint?)null,
+            bgp_id = (string?)null,
+            description = p.Config.Description,
+            state = MetricsRegistry.StateName(p.State),
+            established_since = (DateTimeOffset?)null,
+            uptime_seconds = (double?)null,
+            prefixes = 0L,
+            messages_received = 0L,
+            last_message = (DateTimeOffset?)null,
+            last_message_type = (string?)null,
+            hold_time_seconds = (int?)null,
+        }));
+        return Connected(registry).Concat(down).OrderBy(r => r.Peer, StringComparer.Ordinal).ThenBy(r => r.Id).Select(r => r.Row);
+    }
+
+    private static IEnumerable<(string Peer, long Id, object Row)> Connected(MetricsRegistry registry)
+    {
         var now = DateTimeOffset.UtcNow;
-        foreach (var s in registry.Collector.Sessions.OrderBy(s => s.PeerAddress.ToString(), StringComparer.Ordinal).ThenBy(s => s.Id))
+        foreach (var s in registry.Collector.Sessions)
         {
             var counters = registry.Sink.Session(s.Id);
             int? hold = counters is { PeerHoldTime: >= 0 } c
                 ? (int)Math.Min(c.PeerHoldTime, (s.Config.HoldTime ?? registry.HoldTime).TotalSeconds) : null;
-            yield return new
+            yield return (s.PeerAddress.ToString(), s.Id, new
             {
                 id = s.Id,
                 peer = s.PeerAddress.ToString(),
@@ -60,7 +88,7 @@ public static class StatusEndpoints
                 last_message = counters?.LastMessage ?? s.LastReceived,
                 last_message_type = counters?.LastType,
                 hold_time_seconds = hold,
-            };
+            });
         }
     }
 

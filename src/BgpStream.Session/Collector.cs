@@ -10,6 +10,12 @@ namespace BgpStream.Session;
 /// <summary>What <see cref="Collector.ReloadPeers"/> did: entries now, and what happened to the sessions that were up.</summary>
 public sealed record PeerReloadResult(int Peers, int SessionsKept, int SessionsDeconfigured, int SessionsChanged);
 
+/// <summary>A configured neighbor without a TCP connection and the state the collector holds it in (<see cref="Collector.PeersWithoutConnection"/>).</summary>
+public sealed record ConfiguredPeerState(PeerConfig Config, SessionState State)
+{
+    public IPAddress Address => Config.Range.BaseAddress;
+}
+
 /// <summary>The collector's settings: who we are, where we listen, whom we accept.</summary>
 public sealed record CollectorOptions
 {
@@ -60,6 +66,9 @@ public sealed class Collector : IAsyncDisposable
     private readonly List<Task> _loops = [];
     private readonly ConcurrentDictionary<PeerConfig, (byte[] Open, OpenCapabilities Capabilities)> _opens = new();
     private long _refused;
+    /// <summary>Addresses of active peers whose connection attempt is in flight (RFC 4271 Connect state); by address, as a reload may replace the entry.</summary>
+    private readonly ConcurrentDictionary<IPAddress, byte> _dialing = new();
+    private volatile bool _started;
 
     public Collector(CollectorOptions options, TimeProvider? clock = null, ILogger? log = null, CollectorOutput? output = null)
     {
@@ -81,6 +90,26 @@ public sealed class Collector : IAsyncDisposable
     /// <summary>Connections refused before any OPEN: unknown source or over a limit.</summary>
     public long Refused => Interlocked.Read(ref _refused);
 
+    /// <summary>
+    /// Configured neighbors (single-address entries; a range names no peer until one connects) with
+    /// no TCP connection now, so that a peer that is down is seen, not missing: Active for a
+    /// passive one (RFC 4271 §8.2.2: "trying to acquire a peer by listening for, and accepting, a
+    /// TCP connection"), Connect while we dial an <see cref="PeerConfig.Active"/> one, Idle before
+    /// <see cref="Start"/> and after <see cref="StopAsync"/>.
+    /// </summary>
+    public IReadOnlyList<ConfiguredPeerState> PeersWithoutConnection
+    {
+        get
+        {
+            var connected = _connections.Values.Select(c => c.Info.PeerAddress).ToHashSet();
+            bool idle = !_started || _stopping.IsCancellationRequested;
+            return _peers.Peers.Where(p => p.IsSingleAddress && !connected.Contains(p.Range.BaseAddress))
+                .DistinctBy(p => p.Range.BaseAddress)
+                .Select(p => new ConfiguredPeerState(p, idle ? SessionState.Idle : _dialing.ContainsKey(p.Range.BaseAddress) ? SessionState.Connect : SessionState.Active))
+                .ToArray();
+        }
+    }
+
     public void Start()
     {
         foreach (var endpoint in _options.Listen)
@@ -91,7 +120,11 @@ public sealed class Collector : IAsyncDisposable
                 // SO_REUSEADDR alone (restart while old connections sit in TIME_WAIT). .NET's ReuseAddress
                 // also sets SO_REUSEPORT on Linux, which would let a second collector share the port silently.
                 if (OperatingSystem.IsLinux()) socket.SetRawSocketOption(1 /* SOL_SOCKET */, 2 /* SO_REUSEADDR */, BitConverter.GetBytes(1));
-                if (endpoint.AddressFamily == AddressFamily.InterNetworkV6) socket.DualMode = endpoint.Address.Equals(IPAddress.IPv6Any);
+                // [::] takes IPv4 too (IPv4-mapped) only when no IPv4 listener has its port: Linux refuses a
+                // dual-stack [::]:179 beside 0.0.0.0:179 (EADDRINUSE), the default pair of listeners.
+                if (endpoint.AddressFamily == AddressFamily.InterNetworkV6)
+                    socket.DualMode = endpoint.Address.Equals(IPAddress.IPv6Any)
+                        && !_options.Listen.Any(e => e.AddressFamily == AddressFamily.InterNetwork && e.Port == endpoint.Port);
                 socket.Bind(endpoint);
                 foreach (var peer in _peers.Peers.Where(p => p.Md5Password is not null && Reachable(socket, p)))
                     TcpMd5.SetKey(socket, peer.Range, peer.Md5Password!);
@@ -111,6 +144,7 @@ public sealed class Collector : IAsyncDisposable
         CheckActive(_peers);
         foreach (var peer in _peers.Peers.Where(p => p.Active)) StartDialer(peer);
         lock (_loops) _loops.Add(Task.Run(TickLoopAsync));
+        _started = true;
     }
 
     private static void CheckActive(PeerTable table)
@@ -256,6 +290,7 @@ public sealed class Collector : IAsyncDisposable
             if (!_connections.Values.Any(c => c.Info.PeerAddress.Equals(remote.Address)))
             {
                 var socket = new Socket(remote.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+                _dialing[remote.Address] = 0;
                 try
                 {
                     if (peer.Md5Password is not null) TcpMd5.SetKey(socket, peer.Range, peer.Md5Password);
@@ -274,6 +309,10 @@ public sealed class Collector : IAsyncDisposable
                     socket.Dispose();
                     if (stop.IsCancellationRequested) return;
                     _log.LogInformation("{Peer}: connection attempt failed: {Error}", remote, e is SocketException se ? se.SocketErrorCode.ToString() : "timed out");
+                }
+                finally
+                {
+                    _dialing.TryRemove(remote.Address, out _);
                 }
             }
             try

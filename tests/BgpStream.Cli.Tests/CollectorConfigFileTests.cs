@@ -70,12 +70,33 @@ public sealed class CollectorConfigFileTests : IDisposable
     [InlineData("listen: 127.0.0.1\n", ":1: listen: '127.0.0.1' is not ADDRESS:PORT")]
     [InlineData("peers:\n  - range: 10.0.0.0/8\n    families: [ipv4-unicst]\n", ":3: peers.families: 'ipv4-unicst' is not a family")]
     [InlineData("peers:\n  - range: 10.0.0.0/8\n    active: true\n", ":2: peers.active: only a single address")]
+    // YAML allows any node as a key; a setting name is a plain word (these crashed with an InvalidCastException).
+    [InlineData("asn: 65000\n? [a, b]\n: 1\n", ":2: (top): [a, b]: a setting's name is a single word, not a list")]
+    [InlineData("asn: 65000\n{a: 1}: 2\n", ":2: (top): {a: 1}: a setting's name is a single word, not a mapping")]
+    [InlineData("peers:\n  - address: 192.0.2.1\n    [x]: 1\n", ":3: peers: [x]: a setting's name is a single word, not a list")]
     public void Mistakes_name_the_file_line_and_key(string yaml, string expected)
     {
         var path = Write(yaml);
         var e = Assert.Throws<ConfigException>(() => CollectorConfigFile.Load(path));
         Assert.StartsWith(path + ":", e.Message);
         Assert.Contains(expected, e.Message);
+    }
+
+    /// <summary>The real <c>bgpstream collect --config</c> process: exit 2 and one line naming the file, the line and the key; no stack trace.</summary>
+    [Theory]
+    [InlineData("asn: 65000\nrouter_id: 192.0.2.1\npeers:\n  - address: 192.0.2.10\n    remote_ass: 65010\n", ":5: peers.remote_ass: unknown peer setting")]
+    [InlineData("asn: 65000\nrouter_id: 192.0.2.1\n{a: 1}: 2\n", ":3: (top): {a: 1}: a setting's name is a single word, not a mapping")]
+    [InlineData("asn: 65000\nrouter_id: 192.0.2.1\nhold_time: 2\n", ":3: hold_time: a hold time is 0 or at least 3 seconds")]
+    public async Task Collect_with_a_bad_configuration_file_exits_2_naming_the_file_line_and_key(string yaml, string expected)
+    {
+        var path = Write(yaml);
+        var (exit, stdout, stderr) = await ProgramRun.RunAsync("dotnet", Path.Combine(AppContext.BaseDirectory, "bgpstream.dll"),
+            "collect", "--config", path, "--listen", "127.0.0.1:0", "--stdout", "--http", "none");
+        Assert.Equal(2, exit);
+        Assert.Empty(stdout);
+        var line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith($"bgpstream collect: {path}{expected}", line);
+        Assert.DoesNotContain("Exception", stderr);
     }
 
     [Fact]

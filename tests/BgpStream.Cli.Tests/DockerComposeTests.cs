@@ -235,6 +235,51 @@ public sealed class DockerComposeTests
         Assert.Contains($"{Path.Combine(Docker, "peers", "daemons")}:/etc/frr/daemons:ro", volumes);
     }
 
+    /// <summary>
+    /// The build context is the sources. Debian's docker-compose 1.29 builds without BuildKit, which
+    /// reads only the root .dockerignore; BuildKit prefers docker/Dockerfile.dockerignore. Both hold
+    /// the same patterns, and applied to this checkout (bin/, obj/ and node_modules/ are here after a
+    /// build) they keep every file git tracks and drop every build output.
+    /// </summary>
+    [Fact]
+    public void Both_dockerignore_files_keep_every_tracked_file_and_drop_the_build_outputs()
+    {
+        static List<string> Patterns(string path) =>
+            File.ReadAllLines(path).Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith('#')).ToList();
+        var patterns = Patterns(Path.Combine(Root, ".dockerignore"));
+        Assert.Equal(patterns, Patterns(Path.Combine(Docker, "Dockerfile.dockerignore")));
+        // Docker's matcher for the two forms used: "**/NAME" is NAME at any depth (** is zero or more
+        // directories), "NAME" is NAME at the top; an excluded directory takes its contents with it.
+        Assert.All(patterns, p => Assert.Matches(@"^(\*\*/)?[A-Za-z0-9._-]+$", p));
+        bool Ignored(string relative)
+        {
+            var parts = relative.Split('/');
+            return patterns.Any(p => p.StartsWith("**/", StringComparison.Ordinal) ? parts.Contains(p[3..]) : parts[0] == p);
+        }
+
+        var (exit, stdout, stderr) = Run("git", "ls-files");
+        Assert.True(exit == 0, $"git ls-files failed ({exit}): {stderr}");
+        var tracked = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Contains("scripts/build.sh", tracked);
+        Assert.DoesNotContain(tracked, Ignored);
+
+        Assert.True(Ignored(".git"));
+        var outputs = new List<string>();
+        void Walk(string dir)
+        {
+            foreach (var sub in Directory.GetDirectories(dir))
+            {
+                var relative = Path.GetRelativePath(Root, sub).Replace('\\', '/');
+                if (relative == ".git") continue;
+                if (Path.GetFileName(sub) is "bin" or "obj" or "node_modules") outputs.Add(relative);
+                else Walk(sub);
+            }
+        }
+        Walk(Root);
+        Assert.Contains(outputs, o => o.EndsWith("/bin", StringComparison.Ordinal)); // this test's own project was built
+        Assert.DoesNotContain(outputs, o => !Ignored(o));
+    }
+
     [Fact]
     public void The_image_is_built_by_the_script_the_readme_set_up_runs()
     {

@@ -10,7 +10,7 @@ namespace BgpStream.Observability.Tests;
 /// <summary>
 /// Running the real <c>bgpstream collect</c> executable from a test: where it is, a free port, and a
 /// bounded wait that fails with the collector's log. Shared by the end-to-end tests, starting with
-/// <see cref="CollectHttpEndToEndTests"/>.
+/// <c>CollectHttpEndToEndTests</c>; BgpStream.Kafka.Tests compiles this file in too (<c>collect --kafka</c>).
 /// </summary>
 internal static class CollectProcess
 {
@@ -36,14 +36,23 @@ internal static class CollectProcess
     }
 
     /// <summary>Starts <c>dotnet bgpstream.dll</c> with the arguments; stderr is collected into <paramref name="log"/>, stdout drained.</summary>
-    public static Process Start(IEnumerable<string> arguments, StringBuilder log)
+    /// <param name="drainStdout">false: nobody reads stdout until the test does (<see cref="Process.BeginOutputReadLine"/>), so its pipe fills.</param>
+    public static Process Start(IEnumerable<string> arguments, StringBuilder log, bool drainStdout = true)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = new ProcessStartInfo("dotnet");
         start.ArgumentList.Add(CliPath());
         foreach (var a in arguments) start.ArgumentList.Add(a);
+        return Start(start, log, drainStdout);
+    }
+
+    /// <summary>Starts <paramref name="start"/> (a launcher such as <c>setpriv ... dotnet bgpstream.dll collect ...</c>) with its output handled as above.</summary>
+    public static Process Start(ProcessStartInfo start, StringBuilder log, bool drainStdout = true)
+    {
+        start.RedirectStandardOutput = start.RedirectStandardError = true;
         var collector = Process.Start(start)!;
         collector.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.AppendLine(e.Data); };
         collector.BeginErrorReadLine();
+        if (!drainStdout) return collector;
         collector.OutputDataReceived += (_, _) => { };
         collector.BeginOutputReadLine();
         return collector;

@@ -117,6 +117,11 @@ public sealed partial class StatusPageBrowserTests(ITestOutputHelper output)
             var lastTime = DateTime.ParseExact(last.Groups[1].Value, "yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal);
             Assert.InRange(lastTime, DateTime.UtcNow.AddMinutes(-1), DateTime.UtcNow.AddSeconds(5));
 
+            // The leaver shut its session down; as a configured neighbor it stays on the page, awaited (Active).
+            var gone = seen.GetProperty("sessions").EnumerateArray().Single(r => r.GetProperty("peer").GetString() == Leaver.ToString());
+            Assert.Equal(("65063", "active", "", "0", ""), (gone.GetProperty("AS").GetString(), gone.GetProperty("state").GetString(),
+                gone.GetProperty("uptime").GetString(), gone.GetProperty("prefixes").GetString(), gone.GetProperty("hold time").GetString()));
+
             Assert.True(seen.GetProperty("points").GetInt32() >= 2);
             Assert.StartsWith("(now ", seen.GetProperty("rateCaption").GetString());
 

@@ -32,6 +32,28 @@ public sealed class CollectorTests : IAsyncLifetime
     private Task<StateTransition> WaitForTransitionAsync(Func<StateTransition, bool> match, TimeSpan timeout) =>
         _harness.WaitForTransitionAsync(match, timeout);
 
+    /// <summary>The default listeners, 0.0.0.0 and [::] on one port: both bind, and each family's peer gets a session.</summary>
+    [Fact]
+    public async Task IPv4_and_IPv6_wildcards_on_one_port_both_listen_and_accept_their_family()
+    {
+        int port;
+        using (var probe = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetworkV6, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp))
+        {
+            probe.DualMode = true; // free on both families
+            probe.Bind(new IPEndPoint(IPAddress.IPv6Any, 0));
+            port = ((IPEndPoint)probe.LocalEndPoint!).Port;
+        }
+        await using var harness = new CollectorHarness([PeerConfig.Parse("127.0.0.2=65001"), PeerConfig.Parse("::1=65002")],
+            o => o with { Listen = [new IPEndPoint(IPAddress.Any, port), new IPEndPoint(IPAddress.IPv6Any, port)] });
+        Assert.Equal([$"0.0.0.0:{port}", $"[::]:{port}"], harness.Collector.LocalEndpoints.Select(e => e.ToString()));
+        using var v4 = await ScriptedPeer.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port), PeerAddress);
+        await v4.EstablishAsync(65001);
+        using var v6 = await ScriptedPeer.ConnectAsync(new IPEndPoint(IPAddress.IPv6Loopback, port), IPAddress.IPv6Loopback);
+        await v6.EstablishAsync(65002);
+        await harness.WaitForTransitionAsync(t => t.To == SessionState.Established, TimeSpan.FromSeconds(5), PeerAddress);
+        await harness.WaitForTransitionAsync(t => t.To == SessionState.Established, TimeSpan.FromSeconds(5), IPAddress.IPv6Loopback);
+    }
+
     [Fact]
     public async Task Unknown_source_is_refused_before_any_OPEN()
     {
@@ -157,6 +179,27 @@ public sealed class CollectorTests : IAsyncLifetime
         Assert.Equal(new byte[] { 0, 1, 1, 0, 0, 0, 5 }, notification[21..]);
         var t = await WaitForTransitionAsync(t => t.From == SessionState.Established, TimeSpan.FromSeconds(5));
         Assert.Equal(ReasonKind.AutomaticStop, t.Reason.Kind);
+    }
+
+    /// <summary>A configured neighbor without a connection is listed (Active: awaited, RFC 4271 §8.2.2) until it connects, again when it leaves, Idle after the stop; ranges are not peers.</summary>
+    [Fact]
+    public async Task Configured_neighbors_without_a_connection_are_listed_in_the_state_the_collector_holds_them()
+    {
+        string Down() => string.Join(" ", _collector.PeersWithoutConnection.Select(p => $"{p.Address}:{p.State}").Order());
+        // The fixture's neighbors 127.0.0.2, .3 and .5 (127.0.1.0/24 is a range).
+        Assert.Equal("127.0.0.2:Active 127.0.0.3:Active 127.0.0.5:Active", Down());
+        using (var peer = await ScriptedPeer.ConnectAsync(Endpoint, PeerAddress))
+        {
+            await peer.EstablishAsync(65001);
+            await WaitForTransitionAsync(t => t.To == SessionState.Established, TimeSpan.FromSeconds(5));
+            Assert.Equal("127.0.0.3:Active 127.0.0.5:Active", Down());
+            Assert.Single(_collector.Sessions, s => s.PeerAddress.Equals(PeerAddress));
+        }
+        await WaitForTransitionAsync(t => t.From == SessionState.Established, TimeSpan.FromSeconds(5));
+        for (int i = 0; i < 100 && _collector.Sessions.Count > 0; i++) await Task.Delay(20);
+        Assert.Equal("127.0.0.2:Active 127.0.0.3:Active 127.0.0.5:Active", Down());
+        await _collector.StopAsync();
+        Assert.Equal("127.0.0.2:Idle 127.0.0.3:Idle 127.0.0.5:Idle", Down());
     }
 
     [Fact]
