@@ -128,7 +128,7 @@ public sealed partial class CollectKafkaEndToEndTests(ITestOutputHelper output) 
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}/"), Timeout = TimeSpan.FromSeconds(10) };
         try
         {
-            await CollectProcess.Until(async () => await Healthy(http), "healthz", collector, stderr);
+            await CollectProcess.Until(async () => await CollectProcess.Healthy(http), "healthz", collector, stderr);
             using var peer = await RawBgpPeer.ConnectAsync(address, 65062, bgpPort);
             var expected = SendUpdates(peer, run: 0, count: 40);
 
@@ -192,7 +192,7 @@ public sealed partial class CollectKafkaEndToEndTests(ITestOutputHelper output) 
         {
             try
             {
-                await CollectProcess.Until(async () => await Healthy(http), "healthz", collector, stderr);
+                await CollectProcess.Until(async () => await CollectProcess.Healthy(http), "healthz", collector, stderr);
                 using var peer = await RawBgpPeer.ConnectAsync(address, 65063, bgpPort);
                 first = SendUpdates(peer, run: 1, count: 20);
                 // Every element was received (so SIGTERM cannot cut the UPDATEs off).
@@ -223,7 +223,7 @@ public sealed partial class CollectKafkaEndToEndTests(ITestOutputHelper output) 
         {
             try
             {
-                await CollectProcess.Until(async () => await Healthy(http), "healthz", collector, stderr);
+                await CollectProcess.Until(async () => await CollectProcess.Healthy(http), "healthz", collector, stderr);
                 using var peer = await RawBgpPeer.ConnectAsync(address, 65063, bgpPort);
                 var second = SendUpdates(peer, run: 2, count: 10);
                 await CollectProcess.Until(async () => PrometheusFormat.Value(await Metrics(http), "bgpstream_kafka_delivered_total") >= first.Count + second.Count,
@@ -248,19 +248,6 @@ public sealed partial class CollectKafkaEndToEndTests(ITestOutputHelper output) 
             {
                 Kill(collector);
             }
-        }
-    }
-
-    private static async Task<bool> Healthy(HttpClient http)
-    {
-        try
-        {
-            using var response = await http.GetAsync("healthz");
-            return response.StatusCode == HttpStatusCode.OK;
-        }
-        catch (HttpRequestException)
-        {
-            return false;
         }
     }
 }

@@ -69,6 +69,20 @@ internal static class CollectProcess
             await Task.Delay(100);
         }
     }
+
+    /// <summary>Whether <c>/healthz</c> answers 200 (false while the host is not listening yet).</summary>
+    public static async Task<bool> Healthy(HttpClient http)
+    {
+        try
+        {
+            using var response = await http.GetAsync("healthz");
+            return response.StatusCode == System.Net.HttpStatusCode.OK;
+        }
+        catch (HttpRequestException)
+        {
+            return false;
+        }
+    }
 }
 
 /// <summary>

@@ -59,7 +59,7 @@ public sealed partial class StatusPageBrowserTests(ITestOutputHelper output)
         Task keepalives = Task.CompletedTask;
         try
         {
-            await CollectProcess.Until(async () => await Healthy(http), "healthz 200", collector, log);
+            await CollectProcess.Until(async () => await CollectProcess.Healthy(http), "healthz 200", collector, log);
 
             using var announcer = await RawBgpPeer.ConnectAsync(Announcer, 65062, bgpPort);
             announcer.Announce(Prefixes);
@@ -185,19 +185,6 @@ public sealed partial class StatusPageBrowserTests(ITestOutputHelper output)
         }
         Assert.True(end, "the PNG has no IEND chunk (truncated)");
         return (width, height, idat);
-    }
-
-    private static async Task<bool> Healthy(HttpClient http)
-    {
-        try
-        {
-            using var response = await http.GetAsync("healthz");
-            return response.StatusCode == HttpStatusCode.OK;
-        }
-        catch (HttpRequestException)
-        {
-            return false;
-        }
     }
 
     /// <summary>Runs node; on timeout kills its process tree (node and the chromium it started) and fails.</summary>
