@@ -3,9 +3,10 @@ using System.Runtime.InteropServices;
 namespace BgpStream.Mrt;
 
 /// <summary>
-/// bzip2 decompression through the system's libbz2 (present on every Debian system: dpkg needs it),
-/// which is several times faster than the managed SharpZipLib decoder; SharpZipLib is the fallback
-/// where libbz2 cannot be loaded.
+/// bzip2 decompression. With the system's libbz2 (present on every Debian system: dpkg needs it) and
+/// more than one core, blocks are decoded in parallel (<see cref="ParallelBzip2Stream"/>) by our
+/// <see cref="Bzip2BlockDecoder"/>, libbz2 taking the blocks it declines; on one core libbz2 decodes
+/// the stream; SharpZipLib's managed decoder is the fallback where libbz2 cannot be loaded.
 /// </summary>
 public static class Bzip2
 {
