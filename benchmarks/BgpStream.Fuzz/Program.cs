@@ -6,10 +6,14 @@ using BgpStream.TestSupport;
 // targets the property tests run). Deterministic: case i of seed s is always the same input.
 //
 //   dotnet run -c Release --project benchmarks/BgpStream.Fuzz -- [cases=1000000] [seed=1] [--replay CASE]
+//   dotnet run -c Release --project benchmarks/BgpStream.Fuzz -- --bzip2 [cases=20000] [seed=1]
+//     (damaged bzip2 through our block decoder and through libbz2 alone must read alike)
 //
 // Exit codes: 0 clean; 1 an exception escaped a reader; 2 a violation (error offset outside the
 // input, a reader making no progress, framing differing by segmentation); 3 a case hung; 4 memory
 // grew beyond the bound.
+
+if (args.Contains("--bzip2")) return Bzip2Fuzz.Run(args.Where(a => a != "--bzip2").ToArray());
 
 long cases = args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal) ? long.Parse(args[0]) : 1_000_000;
 ulong seed = args.Length > 1 && !args[1].StartsWith("--", StringComparison.Ordinal) ? ulong.Parse(args[1]) : 1;

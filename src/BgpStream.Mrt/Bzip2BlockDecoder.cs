@@ -72,7 +72,9 @@ internal sealed unsafe class Bzip2BlockDecoder
             try
             {
                 if (!TryDecodeSymbols(ref bits, out int origPtr)) return false;
-                if (bits.Consumed > bitLength) return false;
+                // A block ends where the next magic starts: bits left over mean a missed magic
+                // (damage) and a second block in this piece, which libbz2 then reports.
+                if (bits.Consumed != bitLength) return false;
                 return InverseBwt(origPtr);
             }
             catch (InvalidDataException)
