@@ -129,9 +129,9 @@ internal sealed unsafe class ParallelBzip2Stream : ForwardReadStream
 
     private Decoded Decode(BlockBits block)
     {
-        if (!_libbz2Only && block.TryDecode(Bzip2BlockDecoder.ForThisThread()))
+        var decoder = _libbz2Only ? null : Bzip2BlockDecoder.ForThisThread();
+        if (decoder is not null && block.TryDecode(decoder))
         {
-            var decoder = Bzip2BlockDecoder.ForThisThread();
             var output = OutputBuffers.Rent(OutputBuffers.PooledSize);
             long length = decoder.WriteOutput(output.Pointer, output.Capacity);
             if (length < -1 && -length - 1 <= 1 << 30)
