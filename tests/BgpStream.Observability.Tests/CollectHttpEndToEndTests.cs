@@ -138,12 +138,7 @@ public sealed partial class CollectHttpEndToEndTests(ITestOutputHelper output)
         }
         finally
         {
-            if (!collector.HasExited)
-            {
-                collector.Kill(entireProcessTree: true);
-                collector.WaitForExit();
-                lock (stderr) output.WriteLine(stderr.ToString());
-            }
+            if (CollectProcess.KillIfRunning(collector)) lock (stderr) output.WriteLine(stderr.ToString());
             dir.Delete(recursive: true);
         }
     }
@@ -246,11 +241,7 @@ public sealed partial class CollectHttpEndToEndTests(ITestOutputHelper output)
         }
         finally
         {
-            if (!collector.HasExited)
-            {
-                collector.Kill(entireProcessTree: true);
-                collector.WaitForExit();
-            }
+            CollectProcess.KillIfRunning(collector);
             lock (stderr) output.WriteLine(stderr.ToString());
             dir.Delete(recursive: true);
         }
@@ -289,11 +280,7 @@ public sealed partial class CollectHttpEndToEndTests(ITestOutputHelper output)
         }
         finally
         {
-            if (!collector.HasExited)
-            {
-                collector.Kill(entireProcessTree: true);
-                collector.WaitForExit();
-            }
+            CollectProcess.KillIfRunning(collector);
         }
     }
 
@@ -318,11 +305,7 @@ public sealed partial class CollectHttpEndToEndTests(ITestOutputHelper output)
         }
         finally
         {
-            if (!collector.HasExited)
-            {
-                collector.Kill(entireProcessTree: true);
-                collector.WaitForExit();
-            }
+            CollectProcess.KillIfRunning(collector);
         }
     }
 

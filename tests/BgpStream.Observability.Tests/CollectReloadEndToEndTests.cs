@@ -137,12 +137,7 @@ public sealed partial class CollectReloadEndToEndTests(ITestOutputHelper output)
         }
         finally
         {
-            if (!collector.HasExited)
-            {
-                collector.Kill(entireProcessTree: true);
-                collector.WaitForExit();
-                output.WriteLine(Log());
-            }
+            if (CollectProcess.KillIfRunning(collector)) output.WriteLine(Log());
             dir.Delete(recursive: true);
         }
     }

@@ -70,6 +70,18 @@ internal static class CollectProcess
         }
     }
 
+    /// <summary>
+    /// For a test's <c>finally</c>: kills the collector and its children if the test left it
+    /// running (an assertion failed first) and waits for it. True when it had to kill.
+    /// </summary>
+    public static bool KillIfRunning(Process collector)
+    {
+        if (collector.HasExited) return false;
+        collector.Kill(entireProcessTree: true);
+        collector.WaitForExit();
+        return true;
+    }
+
     /// <summary>Whether <c>/healthz</c> answers 200 (false while the host is not listening yet).</summary>
     public static async Task<bool> Healthy(HttpClient http)
     {

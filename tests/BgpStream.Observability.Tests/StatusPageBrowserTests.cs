@@ -138,11 +138,7 @@ public sealed partial class StatusPageBrowserTests(ITestOutputHelper output)
         {
             stopKeepalives.Cancel();
             await keepalives;
-            if (!collector.HasExited)
-            {
-                collector.Kill(entireProcessTree: true);
-                collector.WaitForExit();
-            }
+            CollectProcess.KillIfRunning(collector);
             lock (log) output.WriteLine(log.ToString());
             dir.Delete(recursive: true);
         }
